@@ -1,0 +1,92 @@
+//! The command line as the user typed it (clap). [`crate::run::Options`] is the checked
+//! form the commands work from.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::Lang;
+use crate::progress::LogFormat;
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  done
+  1  done, with findings at or above the --fail-on level (validate: some rows were rejected)
+  2  usage or configuration error
+  3  input error: a missing month directory, file or column, a file that is not text
+  4  output error: the results could not be written
+  5  another run holds the lock of the output month";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yidi",
+    version,
+    about = "Monthly reconciliation and clearing of cross-province direct settlement (跨省异地就医直接结算)",
+    after_help = EXIT_STATUS_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log lines when not on a terminal: plain text, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Print no progress or log lines (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the month: ingest, check, clear; write the results into <OUT>/<YYYY-MM>/.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Run(RunArgs),
+    /// Ingest only: print per-file counts and every rejected row.
+    ///
+    /// Exit 0 when every row was accepted, 1 when some were rejected, 3 on an input error.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MonthArgs {
+    /// The month directory (reference/, filings.csv, exports/<fixmedins_code>/...).
+    pub month_dir: PathBuf,
+
+    /// The month being cleared, YYYY-MM [default: the month directory's name].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+
+    /// Rule parameters (TOML, SPEC §8) [default: the built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Language of texts for people: reject reasons, finding details, reports.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub month: MonthArgs,
+
+    /// Output root: results go to <OUT>/<YYYY-MM>/.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+
+    /// If another run holds this month's lock, wait for it instead of exiting with 5.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub month: MonthArgs,
+
+    /// Also write rejects.csv and manifest.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,499 @@
+//! Ingestion: one month directory (SPEC §2) into typed frames, with nothing lost (§3).
+//!
+//! regions.csv is read first, since other files' area checks need it; then the reference
+//! tables, the filing registry and every hospital's exports are read in parallel (rayon),
+//! each file whole, its encoding decided once. Results are assembled in a fixed order
+//! (hospital directories sorted by name), so the frames and the rejects do not depend on
+//! the order the files were read in.
+
+pub mod encoding;
+pub mod parquet;
+pub mod reader;
+pub mod reject;
+pub mod schema;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::InputError;
+use crate::progress::Progress;
+pub use encoding::Encoding;
+pub use reader::{Parsed, Regions, RowRules};
+pub use reject::{Reason, Reject};
+pub use schema::Table;
+
+/// One input file as the manifest records it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InputFile {
+    /// Relative to the month directory.
+    pub path: String,
+    pub table: &'static str,
+    pub size: u64,
+    pub sha256: String,
+    pub encoding: Encoding,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// A hospital directory whose rows carry another `fixmedins_code` (SPEC §3).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DirMismatch {
+    pub hospital_dir: String,
+    pub fixmedins_code: String,
+    pub rows: u64,
+}
+
+/// A month, ingested.
+#[derive(Debug, Clone)]
+pub struct Month {
+    pub dir: PathBuf,
+    pub regions: DataFrame,
+    pub hospitals: DataFrame,
+    pub catalogue: DataFrame,
+    pub policy: DataFrame,
+    pub opsp_diseases: DataFrame,
+    pub filings: DataFrame,
+    pub enrollment: Option<DataFrame>,
+    pub ytd: Option<DataFrame>,
+    /// Every hospital's settlements; `hospital_dir` first, then `line` and SPEC's columns.
+    pub setlinfo: DataFrame,
+    pub feedetail: DataFrame,
+    pub summary: DataFrame,
+    /// (hospital directory, raw `setl_id`) of each rejected fee line, for AMT002.
+    pub rejected_fee_lines: Vec<(String, String)>,
+    /// Every file read, in a fixed order.
+    pub files: Vec<InputFile>,
+    /// Sorted by file, then line.
+    pub rejects: Vec<Reject>,
+    pub dir_mismatches: Vec<DirMismatch>,
+}
+
+impl Month {
+    pub fn rows_read(&self) -> u64 {
+        self.files.iter().map(|f| f.read).sum()
+    }
+
+    /// The frame of an input table (`None` for an absent optional file).
+    pub fn table(&self, table: Table) -> Option<&DataFrame> {
+        match table {
+            Table::Regions => Some(&self.regions),
+            Table::Hospitals => Some(&self.hospitals),
+            Table::Catalogue => Some(&self.catalogue),
+            Table::Policy => Some(&self.policy),
+            Table::OpspDiseases => Some(&self.opsp_diseases),
+            Table::Filings => Some(&self.filings),
+            Table::Enrollment => self.enrollment.as_ref(),
+            Table::Ytd => self.ytd.as_ref(),
+            Table::Setlinfo => Some(&self.setlinfo),
+            Table::Feedetail => Some(&self.feedetail),
+            Table::Summary => Some(&self.summary),
+        }
+    }
+}
+
+/// One file's frame and its manifest entry.
+struct Loaded {
+    parsed: Parsed,
+    file: InputFile,
+}
+
+fn relative(path: &str) -> String {
+    path.replace('\\', "/")
+}
+
+/// Finds `<stem>.csv` or `<stem>.parquet` under `dir`.
+fn locate(dir: &Path, stem: &str, rel_stem: &str) -> Result<Option<(PathBuf, String)>, InputError> {
+    let csv = dir.join(format!("{stem}.csv"));
+    let parquet = dir.join(format!("{stem}.parquet"));
+    match (csv.is_file(), parquet.is_file()) {
+        (true, true) => Err(InputError::Ambiguous {
+            file: relative(rel_stem),
+        }),
+        (true, false) => Ok(Some((csv, format!("{rel_stem}.csv")))),
+        (false, true) => Ok(Some((parquet, format!("{rel_stem}.parquet")))),
+        (false, false) => Ok(None),
+    }
+}
+
+/// Reads one input file, CSV or Parquet; `None` when it is absent.
+fn load(
+    dir: &Path,
+    stem: &str,
+    rel_stem: &str,
+    table: Table,
+    rules: RowRules<'_>,
+) -> Result<Option<Loaded>, InputError> {
+    let Some((path, rel)) = locate(dir, stem, rel_stem)? else {
+        return if table.required() {
+            Err(InputError::MissingFile {
+                file: relative(rel_stem),
+            })
+        } else {
+            Ok(None)
+        };
+    };
+    let rel = relative(&rel);
+    let bytes = std::fs::read(&path).map_err(|source| InputError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let (parsed, encoding) = if rel.ends_with(".parquet") {
+        (
+            parquet::parse_parquet(table, &rel, &bytes, rules)?,
+            Encoding::Parquet,
+        )
+    } else {
+        let (encoding, body) = encoding::detect(&bytes).map_err(|e| match e {
+            encoding::NotText::Binary { offset } => InputError::Binary {
+                file: rel.clone(),
+                offset,
+            },
+            encoding::NotText::Utf16 => InputError::Utf16 { file: rel.clone() },
+        })?;
+        (
+            reader::parse_csv(table, &rel, encoding, body, rules)?,
+            encoding,
+        )
+    };
+    let file = InputFile {
+        path: rel,
+        table: table.name(),
+        size: bytes.len() as u64,
+        sha256,
+        encoding,
+        read: parsed.read,
+        accepted: parsed.frame.height() as u64,
+        rejected: parsed.rejects.len() as u64,
+    };
+    debug_assert_eq!(file.read, file.accepted + file.rejected);
+    Ok(Some(Loaded { parsed, file }))
+}
+
+/// What one hospital directory under `exports/` holds.
+struct HospitalExport {
+    dir: String,
+    setlinfo: Loaded,
+    feedetail: Loaded,
+    summary: Option<Loaded>,
+}
+
+fn read_hospital(
+    month_dir: &Path,
+    dir: &str,
+    regions: &Regions,
+    config: &Config,
+) -> Result<HospitalExport, InputError> {
+    let base = month_dir.join("exports").join(dir);
+    let rel = |stem: &str| format!("exports/{dir}/{stem}");
+    let codes = Some(&config.codes);
+    let setlinfo = load(
+        &base,
+        "setlinfo",
+        &rel("setlinfo"),
+        Table::Setlinfo,
+        RowRules {
+            areas: Some((regions, &["insuplc_admdvs", "mdtrtarea_admvs"])),
+            codes,
+            ..RowRules::default()
+        },
+    )?
+    .expect("setlinfo is required");
+    let accepted: HashSet<String> = setlinfo
+        .parsed
+        .frame
+        .column("setl_id")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|ids| ids.iter().flatten().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let feedetail = load(
+        &base,
+        "feedetail",
+        &rel("feedetail"),
+        Table::Feedetail,
+        RowRules {
+            unique_key: &["setl_id", "feedetl_sn"],
+            settlements: Some(&accepted),
+            codes,
+            ..RowRules::default()
+        },
+    )?
+    .expect("feedetail is required");
+    let summary = load(
+        &base,
+        "summary",
+        &rel("summary"),
+        Table::Summary,
+        RowRules {
+            codes,
+            ..RowRules::default()
+        },
+    )?;
+    Ok(HospitalExport {
+        dir: dir.to_owned(),
+        setlinfo,
+        feedetail,
+        summary,
+    })
+}
+
+/// The hospital directories under `exports/`, sorted by name.
+fn hospital_dirs(month_dir: &Path) -> Result<Vec<String>, InputError> {
+    let exports = month_dir.join("exports");
+    let entries = std::fs::read_dir(&exports).map_err(|source| InputError::Io {
+        path: exports.clone(),
+        source,
+    })?;
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| InputError::Io {
+            path: exports.clone(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') {
+            dirs.push(name);
+        }
+    }
+    if dirs.is_empty() {
+        return Err(InputError::NoExports { path: exports });
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Prefixes a per-hospital frame with its directory name.
+fn with_hospital_dir(mut frame: DataFrame, dir: &str) -> DataFrame {
+    let column = Column::new_scalar(
+        "hospital_dir".into(),
+        Scalar::new(DataType::String, AnyValue::StringOwned(dir.into())),
+        frame.height(),
+    );
+    frame.insert_column(0, column).expect("a fresh column name");
+    frame
+}
+
+/// The empty frame of a per-hospital table, for a month where no hospital has the file.
+fn empty_hospital_frame(table: Table) -> DataFrame {
+    let mut columns = vec![
+        Column::new_empty("hospital_dir".into(), &DataType::String),
+        Column::new_empty("line".into(), &DataType::Int64),
+    ];
+    columns.extend(
+        table
+            .columns()
+            .iter()
+            .map(|c| Column::new_empty(c.name.into(), &c.kind.dtype())),
+    );
+    DataFrame::new(0, columns).expect("empty columns")
+}
+
+fn stack(frames: Vec<DataFrame>, table: Table) -> DataFrame {
+    if frames.is_empty() {
+        return empty_hospital_frame(table);
+    }
+    let mut frames = frames.into_iter();
+    let mut stacked = frames.next().expect("not empty");
+    for frame in frames {
+        stacked
+            .vstack_mut_owned(frame)
+            .expect("frames of one table share its schema");
+    }
+    stacked.rechunk_mut_par();
+    stacked
+}
+
+/// Reads a whole month.
+pub fn read_month(
+    month_dir: &Path,
+    config: &Config,
+    progress: &Progress,
+) -> Result<Month, InputError> {
+    if !month_dir.is_dir() {
+        return Err(InputError::MonthDirMissing {
+            path: month_dir.to_owned(),
+        });
+    }
+    let hospitals_dirs = hospital_dirs(month_dir)?;
+    let stage = progress.stage("ingest", hospitals_dirs.len() as u64 + 8, "files");
+
+    let regions = load(
+        month_dir,
+        "reference/regions",
+        "reference/regions",
+        Table::Regions,
+        RowRules::default(),
+    )?
+    .expect("regions is required");
+    stage.inc(1);
+    let region_set = Regions::new(
+        regions
+            .parsed
+            .frame
+            .column("admdvs")
+            .ok()
+            .and_then(|c| c.str().ok())
+            .into_iter()
+            .flat_map(|ids| ids.iter().flatten()),
+    );
+    let codes = Some(&config.codes);
+    let reference_rules = |table: Table| match table {
+        Table::Hospitals => RowRules {
+            areas: Some((&region_set, &["fix_blng_admdvs"])),
+            unique_key: &["fixmedins_code"],
+            codes,
+            ..RowRules::default()
+        },
+        Table::Policy => RowRules {
+            areas: Some((&region_set, &["insuplc_admdvs"])),
+            codes,
+            ..RowRules::default()
+        },
+        _ => RowRules {
+            codes,
+            ..RowRules::default()
+        },
+    };
+    let reference_tables = [
+        Table::Hospitals,
+        Table::Catalogue,
+        Table::Policy,
+        Table::OpspDiseases,
+        Table::Filings,
+        Table::Enrollment,
+        Table::Ytd,
+    ];
+    let (reference, exports) = rayon::join(
+        || {
+            reference_tables
+                .par_iter()
+                .map(|&table| {
+                    let loaded = load(
+                        month_dir,
+                        table.stem(),
+                        table.stem(),
+                        table,
+                        reference_rules(table),
+                    );
+                    stage.inc(1);
+                    loaded.map(|l| (table, l))
+                })
+                .collect::<Result<Vec<_>, InputError>>()
+        },
+        || {
+            hospitals_dirs
+                .par_iter()
+                .map(|dir| {
+                    let export = read_hospital(month_dir, dir, &region_set, config);
+                    stage.inc(1);
+                    export
+                })
+                .collect::<Result<Vec<_>, InputError>>()
+        },
+    );
+    let reference: BTreeMap<Table, Option<Loaded>> = reference?.into_iter().collect();
+    let exports = exports?;
+
+    let mut files = vec![regions.file.clone()];
+    let mut rejects = regions.parsed.rejects.clone();
+    let mut frames: BTreeMap<Table, DataFrame> = BTreeMap::new();
+    frames.insert(Table::Regions, regions.parsed.frame);
+    for (table, loaded) in reference {
+        if let Some(loaded) = loaded {
+            files.push(loaded.file);
+            rejects.extend(loaded.parsed.rejects);
+            frames.insert(table, loaded.parsed.frame);
+        }
+    }
+
+    let mut setlinfo = Vec::with_capacity(exports.len());
+    let mut feedetail = Vec::with_capacity(exports.len());
+    let mut summary = Vec::new();
+    let mut rejected_fee_lines = Vec::new();
+    let mut dir_mismatches = Vec::new();
+    for export in exports {
+        dir_mismatches.extend(mismatches(&export.dir, &export.setlinfo.parsed.frame));
+        rejected_fee_lines.extend(
+            export
+                .feedetail
+                .parsed
+                .rejected_setl_ids
+                .iter()
+                .map(|id| (export.dir.clone(), id.clone())),
+        );
+        for loaded in [
+            Some(export.setlinfo),
+            Some(export.feedetail),
+            export.summary,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            files.push(loaded.file);
+            rejects.extend(loaded.parsed.rejects);
+            let frame = with_hospital_dir(loaded.parsed.frame, &export.dir);
+            match loaded.parsed.table {
+                Table::Setlinfo => setlinfo.push(frame),
+                Table::Feedetail => feedetail.push(frame),
+                _ => summary.push(frame),
+            }
+        }
+    }
+    rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+
+    let read: u64 = files.iter().map(|f| f.read).sum();
+    let rejected: u64 = files.iter().map(|f| f.rejected).sum();
+    stage.finish(&format!(
+        "{} files, {} hospitals, {read} rows read, {rejected} rejected",
+        files.len(),
+        hospitals_dirs.len()
+    ));
+    let mut take = |table: Table| frames.remove(&table);
+    Ok(Month {
+        dir: month_dir.to_owned(),
+        regions: take(Table::Regions).expect("regions read"),
+        hospitals: take(Table::Hospitals).expect("required"),
+        catalogue: take(Table::Catalogue).expect("required"),
+        policy: take(Table::Policy).expect("required"),
+        opsp_diseases: take(Table::OpspDiseases).expect("required"),
+        filings: take(Table::Filings).expect("required"),
+        enrollment: take(Table::Enrollment),
+        ytd: take(Table::Ytd),
+        setlinfo: stack(setlinfo, Table::Setlinfo),
+        feedetail: stack(feedetail, Table::Feedetail),
+        summary: stack(summary, Table::Summary),
+        rejected_fee_lines,
+        files,
+        rejects,
+        dir_mismatches,
+    })
+}
+
+/// The `fixmedins_code`s in a hospital's settlements that differ from its directory name.
+fn mismatches(dir: &str, setlinfo: &DataFrame) -> Vec<DirMismatch> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    if let Ok(codes) = setlinfo
+        .column("fixmedins_code")
+        .and_then(|c| c.str().cloned())
+    {
+        for code in codes.iter().flatten().filter(|c| *c != dir) {
+            *counts.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(fixmedins_code, rows)| DirMismatch {
+            hospital_dir: dir.to_owned(),
+            fixmedins_code,
+            rows,
+        })
+        .collect()
+}

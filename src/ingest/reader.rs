@@ -1,0 +1,489 @@
+//! Turning one input file into a typed frame and its rejects.
+//!
+//! A [`RowParser`] takes a header and then raw records (from CSV or Parquet alike), checks
+//! each row against the table's columns and the cross-row rules of [`RowRules`], and builds
+//! the frame column by column. Every row read is accepted or rejected with one reason: the
+//! first failing check in the file's column order, then the area checks, then the
+//! duplicate key, then the link to a settlement (SPEC §12).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use csv::ByteRecord;
+use polars::prelude::*;
+
+use super::encoding::Encoding;
+use super::reject::{Reason, Reject};
+use super::schema::{Column as Spec, Empty, Kind, Table};
+use crate::config::CodeMaps;
+use crate::error::InputError;
+use crate::units;
+
+/// The areas listed in regions.csv.
+#[derive(Debug, Default, Clone)]
+pub struct Regions {
+    codes: HashSet<String>,
+    provinces: HashSet<String>,
+}
+
+impl Regions {
+    pub fn new<'a>(codes: impl IntoIterator<Item = &'a str>) -> Self {
+        let codes: HashSet<String> = codes.into_iter().map(str::to_owned).collect();
+        let provinces = codes
+            .iter()
+            .filter_map(|c| c.get(..2))
+            .map(str::to_owned)
+            .collect();
+        Regions { codes, provinces }
+    }
+
+    /// Listed, or a province `XX0000` with some listed area starting with `XX` (SPEC §12).
+    pub fn contains(&self, code: &str) -> bool {
+        self.codes.contains(code)
+            || (code.len() == 6 && code.ends_with("0000") && self.provinces.contains(&code[..2]))
+    }
+}
+
+/// Checks a row must pass beyond its own fields.
+#[derive(Default, Clone, Copy)]
+pub struct RowRules<'a> {
+    /// Columns whose area must be listed in regions.csv.
+    pub areas: Option<(&'a Regions, &'static [&'static str])>,
+    /// Columns whose values must not repeat an earlier line's.
+    pub unique_key: &'static [&'static str],
+    /// `setl_id` must be one of these (fee lines: the hospital's accepted settlements).
+    pub settlements: Option<&'a HashSet<String>>,
+    pub codes: Option<&'a CodeMaps>,
+}
+
+/// One parsed field.
+enum Val<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Int(i64),
+    Date(i32),
+    Time(i64),
+}
+
+enum Builder {
+    Str(StringChunkedBuilder),
+    Int(Vec<Option<i64>>),
+    Date(Vec<Option<i32>>),
+    Time(Vec<Option<i64>>),
+}
+
+impl Builder {
+    fn new(spec: &Spec) -> Self {
+        match spec.kind.dtype() {
+            DataType::String => Builder::Str(StringChunkedBuilder::new(spec.name.into(), 0)),
+            DataType::Date => Builder::Date(Vec::new()),
+            DataType::Datetime(..) => Builder::Time(Vec::new()),
+            _ => Builder::Int(Vec::new()),
+        }
+    }
+
+    fn push(&mut self, value: &Val) {
+        match (self, value) {
+            (Builder::Str(b), Val::Str(s)) => b.append_value(s.as_ref()),
+            (Builder::Str(b), Val::Null) => b.append_null(),
+            (Builder::Int(v), Val::Int(x)) => v.push(Some(*x)),
+            (Builder::Int(v), Val::Null) => v.push(None),
+            (Builder::Date(v), Val::Date(x)) => v.push(Some(*x)),
+            (Builder::Date(v), Val::Null) => v.push(None),
+            (Builder::Time(v), Val::Time(x)) => v.push(Some(*x)),
+            (Builder::Time(v), Val::Null) => v.push(None),
+            _ => unreachable!("a value of the wrong type for its column"),
+        }
+    }
+
+    fn finish(self, name: &str) -> Column {
+        let name = PlSmallStr::from(name);
+        match self {
+            Builder::Str(b) => b.finish().into_column(),
+            Builder::Int(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_column(),
+            Builder::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
+                .into_date()
+                .into_column(),
+            Builder::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into_column(),
+        }
+    }
+}
+
+/// What parsing one file produced.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub table: Table,
+    /// `line` (Int64), then the table's columns in SPEC order, typed by [`Kind::dtype`].
+    pub frame: DataFrame,
+    pub read: u64,
+    pub rejects: Vec<Reject>,
+    /// The raw `setl_id` of each rejected row that has one (fee lines: AMT002).
+    pub rejected_setl_ids: Vec<String>,
+}
+
+pub struct RowParser<'a> {
+    table: Table,
+    file: String,
+    encoding: Encoding,
+    rules: RowRules<'a>,
+    header_len: usize,
+    /// Spec column index and its header position, in header order.
+    order: Vec<(usize, usize)>,
+    /// Header position of each spec column.
+    position: Vec<usize>,
+    builders: Vec<Builder>,
+    lines: Vec<i64>,
+    read: u64,
+    rejects: Vec<Reject>,
+    rejected_setl_ids: Vec<String>,
+    seen_keys: HashMap<String, u64>,
+}
+
+impl<'a> RowParser<'a> {
+    /// Maps the table's columns onto the header; a missing column is an input error.
+    pub fn new(
+        table: Table,
+        file: &str,
+        encoding: Encoding,
+        header: &[String],
+        rules: RowRules<'a>,
+    ) -> Result<Self, InputError> {
+        let specs = table.columns();
+        let mut position = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let mut found = header.iter().enumerate().filter(|(_, h)| *h == spec.name);
+            match (found.next(), found.next()) {
+                (Some((pos, _)), None) => position.push(pos),
+                (None, _) => {
+                    return Err(InputError::MissingColumn {
+                        file: file.to_owned(),
+                        column: spec.name,
+                    });
+                }
+                (Some(_), Some(_)) => {
+                    return Err(InputError::DuplicateColumn {
+                        file: file.to_owned(),
+                        column: spec.name,
+                    });
+                }
+            }
+        }
+        let mut order: Vec<(usize, usize)> = position.iter().copied().enumerate().collect();
+        order.sort_by_key(|&(_, pos)| pos);
+        Ok(RowParser {
+            table,
+            file: file.to_owned(),
+            encoding,
+            rules,
+            header_len: header.len(),
+            order,
+            position,
+            builders: specs.iter().map(Builder::new).collect(),
+            lines: Vec::new(),
+            read: 0,
+            rejects: Vec::new(),
+            rejected_setl_ids: Vec::new(),
+            seen_keys: HashMap::new(),
+        })
+    }
+
+    fn reject(&mut self, line: u64, column: Option<&'static str>, reason: Reason) {
+        self.rejects.push(Reject {
+            file: self.file.clone(),
+            line,
+            column,
+            reason,
+        });
+    }
+
+    /// Decoded text of a spec column, if the record has it and it decodes.
+    fn raw<'r>(&self, record: &'r ByteRecord, name: &str) -> Option<Cow<'r, str>> {
+        let spec = self.table.column_index(name)?;
+        self.encoding.decode(record.get(self.position[spec])?)
+    }
+
+    /// Checks one row and adds it to the frame or to the rejects.
+    pub fn push(&mut self, line: u64, record: &ByteRecord) {
+        self.read += 1;
+        let outcome = self.check(line, record);
+        if let Err((column, reason)) = outcome {
+            if self.table == Table::Feedetail
+                && let Some(id) = self.raw(record, "setl_id")
+            {
+                self.rejected_setl_ids.push(id.into_owned());
+            }
+            self.reject(line, column, reason);
+        }
+    }
+
+    fn check(
+        &mut self,
+        line: u64,
+        record: &ByteRecord,
+    ) -> Result<(), (Option<&'static str>, Reason)> {
+        if record.len() != self.header_len {
+            return Err((
+                None,
+                Reason::ColumnCount {
+                    expected: self.header_len,
+                    found: record.len(),
+                },
+            ));
+        }
+        if record.iter().any(|f| self.encoding.decode(f).is_none()) {
+            self.register_key(line, record);
+            return Err((
+                None,
+                Reason::Undecodable {
+                    encoding: self.encoding,
+                },
+            ));
+        }
+        let specs = self.table.columns();
+        let mut values: Vec<Val> = (0..specs.len()).map(|_| Val::Null).collect();
+        for k in 0..self.order.len() {
+            let (index, pos) = self.order[k];
+            let spec = &specs[index];
+            let text = self
+                .encoding
+                .decode(&record[pos])
+                .expect("decodability checked above");
+            match self.parse_field(spec, text, record) {
+                Ok(value) => values[index] = value,
+                Err(reason) => {
+                    self.register_key(line, record);
+                    return Err((Some(spec.name), reason));
+                }
+            }
+        }
+        if let Some((regions, columns)) = self.rules.areas {
+            let mut area_columns: Vec<usize> = columns
+                .iter()
+                .filter_map(|c| self.table.column_index(c))
+                .collect();
+            area_columns.sort_by_key(|&i| self.position[i]);
+            for index in area_columns {
+                if let Val::Str(code) = &values[index]
+                    && !regions.contains(code)
+                {
+                    self.register_key(line, record);
+                    return Err((
+                        Some(specs[index].name),
+                        Reason::UnknownArea {
+                            value: code.to_string(),
+                        },
+                    ));
+                }
+            }
+        }
+        if let Some(first_line) = self.register_key(line, record) {
+            let key = self.key_text(record).unwrap_or_default();
+            return Err((None, Reason::DuplicateKey { key, first_line }));
+        }
+        if let Some(accepted) = self.rules.settlements
+            && let Some(index) = self.table.column_index("setl_id")
+            && let Val::Str(setl_id) = &values[index]
+            && !accepted.contains(setl_id.as_ref())
+        {
+            return Err((
+                Some("setl_id"),
+                Reason::NoSettlement {
+                    setl_id: setl_id.to_string(),
+                },
+            ));
+        }
+        for (builder, value) in self.builders.iter_mut().zip(&values) {
+            builder.push(value);
+        }
+        self.lines.push(line as i64);
+        Ok(())
+    }
+
+    fn key_text(&self, record: &ByteRecord) -> Option<String> {
+        let parts: Option<Vec<String>> = self
+            .rules
+            .unique_key
+            .iter()
+            .map(|c| self.raw(record, c).map(|t| format!("{c}={t}")))
+            .collect();
+        parts.map(|p| p.join(", "))
+    }
+
+    /// Remembers the row's key; returns the line of an earlier row with the same key.
+    fn register_key(&mut self, line: u64, record: &ByteRecord) -> Option<u64> {
+        if self.rules.unique_key.is_empty() {
+            return None;
+        }
+        let key = self.key_text(record)?;
+        match self.seen_keys.get(&key) {
+            Some(&first) => Some(first),
+            None => {
+                self.seen_keys.insert(key, line);
+                None
+            }
+        }
+    }
+
+    fn parse_field<'r>(
+        &self,
+        spec: &Spec,
+        text: Cow<'r, str>,
+        record: &ByteRecord,
+    ) -> Result<Val<'r>, Reason> {
+        if text.is_empty() {
+            return match spec.empty {
+                Empty::Required => Err(Reason::Empty),
+                Empty::Zero => Ok(Val::Int(0)),
+                Empty::Null if spec.name == "opsp_dise_code" && self.mapped_med_type(record) => {
+                    Err(Reason::OpspDiseaseMissing)
+                }
+                Empty::Null => Ok(Val::Null),
+            };
+        }
+        let value = match spec.kind {
+            Kind::Code | Kind::Text => Val::Str(text),
+            Kind::OneOf(allowed) => one_of(text, allowed)?,
+            Kind::MedType => {
+                let mapped = self.map_code(text, |c| &c.med_type);
+                one_of(mapped, super::schema::codes::MED_TYPE)?
+            }
+            Kind::RlocRea => {
+                let mapped = self.map_code(text, |c| &c.rloc_rea);
+                one_of(mapped, super::schema::codes::RLOC_REA)?
+            }
+            Kind::Date => match units::parse_date(&text) {
+                Some(d) => Val::Date(units::days_since_epoch(d)),
+                None => return Err(Reason::BadDate { value: text.into() }),
+            },
+            Kind::Time => match units::parse_time(&text) {
+                Some(t) => Val::Time(units::millis_since_epoch(t)),
+                None => return Err(Reason::BadTime { value: text.into() }),
+            },
+            Kind::Ratio => {
+                Val::Int(
+                    units::parse_ratio(&text).map_err(|error| Reason::BadNumber {
+                        kind: spec.kind,
+                        value: text.to_string(),
+                        error,
+                    })?,
+                )
+            }
+            Kind::Money | Kind::Qty | Kind::Price => {
+                let scale = spec.kind.scale().unwrap_or_default();
+                Val::Int(
+                    units::parse_fixed(&text, scale).map_err(|error| Reason::BadNumber {
+                        kind: spec.kind,
+                        value: text.to_string(),
+                        error,
+                    })?,
+                )
+            }
+            Kind::Int => match units::parse_fixed(&text, 0) {
+                Ok(n) => Val::Int(n),
+                Err(_) => return Err(Reason::BadInt { value: text.into() }),
+            },
+        };
+        Ok(value)
+    }
+
+    fn map_code<'r>(
+        &self,
+        text: Cow<'r, str>,
+        map: impl Fn(&CodeMaps) -> &std::collections::BTreeMap<String, String>,
+    ) -> Cow<'r, str> {
+        match self.rules.codes.and_then(|c| map(c).get(text.as_ref())) {
+            Some(standard) => Cow::Owned(standard.clone()),
+            None => text,
+        }
+    }
+
+    /// Whether this settlement row's med_type, after the code map, is 14.
+    fn mapped_med_type(&self, record: &ByteRecord) -> bool {
+        self.raw(record, "med_type")
+            .map(|t| self.map_code(t, |c| &c.med_type) == "14")
+            .unwrap_or(false)
+    }
+
+    pub fn finish(self) -> Parsed {
+        let height = self.lines.len();
+        let mut columns = Vec::with_capacity(self.builders.len() + 1);
+        columns.push(Int64Chunked::from_vec("line".into(), self.lines).into_column());
+        for (builder, spec) in self.builders.into_iter().zip(self.table.columns()) {
+            columns.push(builder.finish(spec.name));
+        }
+        let frame = DataFrame::new(height, columns).expect("columns built to one height");
+        Parsed {
+            table: self.table,
+            frame,
+            read: self.read,
+            rejects: self.rejects,
+            rejected_setl_ids: self.rejected_setl_ids,
+        }
+    }
+}
+
+fn one_of<'r>(text: Cow<'r, str>, allowed: &'static [&'static str]) -> Result<Val<'r>, Reason> {
+    if allowed.contains(&text.as_ref()) {
+        Ok(Val::Str(text))
+    } else {
+        Err(Reason::BadCode {
+            value: text.into_owned(),
+            allowed,
+        })
+    }
+}
+
+/// Parses a whole CSV file (its bytes after any BOM).
+pub fn parse_csv<'a>(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: &[u8],
+    rules: RowRules<'a>,
+) -> Result<Parsed, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut record = ByteRecord::new();
+    let header = match reader.read_byte_record(&mut record) {
+        Ok(true) => record.clone(),
+        Ok(false) => {
+            return Err(InputError::Empty {
+                file: file.to_owned(),
+            });
+        }
+        Err(error) => {
+            return Err(InputError::Csv {
+                file: file.to_owned(),
+                message: error.to_string(),
+            });
+        }
+    };
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| encoding.decode(h).map(Cow::into_owned))
+        .collect::<Option<_>>()
+        .ok_or_else(|| InputError::Header {
+            file: file.to_owned(),
+        })?;
+    let mut parser = RowParser::new(table, file, encoding, &header, rules)?;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                parser.push(line, &record);
+            }
+            Ok(false) => break,
+            Err(error) => {
+                return Err(InputError::Csv {
+                    file: file.to_owned(),
+                    message: error.to_string(),
+                });
+            }
+        }
+    }
+    Ok(parser.finish())
+}

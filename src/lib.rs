@@ -1,0 +1,27 @@
+//! yidi — the monthly reconciliation and clearing pipeline for cross-province direct
+//! settlement of medical insurance (跨省异地就医直接结算).
+//!
+//! The pipeline reads top to bottom, one module a stage: [`ingest`] turns a month
+//! directory into typed frames and rejects; [`output`] writes tables, rejects and the
+//! manifest atomically. [`run`] and [`validate`] drive them for the command line.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod exit;
+pub mod ingest;
+pub mod mask;
+pub mod output;
+pub mod progress;
+pub mod run;
+pub mod units;
+pub mod validate;
+
+/// The language of texts written for people (SPEC §9): Chinese for agency staff by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}

@@ -1,0 +1,65 @@
+//! `manifest.json`: what a run read, with what settings, what it wrote, and how it ended —
+//! enough for agency IT to answer for every row and every file afterwards.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::table::OutputFile;
+use crate::config::Config;
+use crate::error::OutputError;
+use crate::exit::ExitStatus;
+use crate::ingest::{DirMismatch, InputFile};
+use crate::progress::StageTiming;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowCounts {
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub command: String,
+    pub arguments: Vec<String>,
+    pub run_id: String,
+    pub started: String,
+    pub finished: String,
+    pub month: String,
+    pub month_dir: String,
+    pub config: Config,
+    pub config_hash: String,
+    pub inputs: Vec<InputFile>,
+    pub rows: RowCounts,
+    pub hospital_dir_mismatches: Vec<DirMismatch>,
+    pub outputs: Vec<OutputFile>,
+    pub stage_timings: Vec<StageTiming>,
+    pub exit_status: ExitStatus,
+    pub exit_code: u8,
+}
+
+impl Manifest {
+    pub fn row_counts(inputs: &[InputFile]) -> RowCounts {
+        RowCounts {
+            read: inputs.iter().map(|f| f.read).sum(),
+            accepted: inputs.iter().map(|f| f.accepted).sum(),
+            rejected: inputs.iter().map(|f| f.rejected).sum(),
+        }
+    }
+
+    /// Writes `manifest.json` into `dir`, synced.
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        let path = dir.join("manifest.json");
+        let json = serde_json::to_vec_pretty(self).map_err(|e| OutputError::io(&path, e))?;
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&path)?;
+            std::io::Write::write_all(&mut file, &json)?;
+            std::io::Write::write_all(&mut file, b"\n")?;
+            file.sync_all()
+        };
+        write().map_err(|e| OutputError::io(&path, e))
+    }
+}

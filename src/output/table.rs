@@ -1,0 +1,217 @@
+//! Writing a frame as `<name>.csv` and `<name>.parquet` (SPEC §9).
+//!
+//! CSV: UTF-8 with a BOM (Excel on a Chinese Windows then reads it as UTF-8 rather than
+//! GBK), comma-separated, quoted where needed, money with exactly 2 decimals, text cells
+//! beginning with `=`, `+`, `-` or `@` prefixed with `'` so a spreadsheet never runs them
+//! (numbers, negative ones included, are written as numbers). Parquet: fixed-point columns
+//! as `Decimal(18, scale)`, so analysts' tools read exact values. `certno` and `psn_name`
+//! are masked before either is written.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::OutputError;
+use crate::ingest::schema::PII_COLUMNS;
+use crate::mask;
+use crate::units;
+
+/// The decimal scale of a fixed-point (scaled integer) column, `None` for other columns.
+pub type ScaleOf<'a> = &'a dyn Fn(&str) -> Option<u32>;
+
+/// One written file, as the manifest records it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub sha256: String,
+    pub rows: u64,
+}
+
+/// Masks the personal-data columns of a frame (SPEC §9).
+pub fn masked(frame: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut frame = frame.clone();
+    for &name in PII_COLUMNS {
+        if let Ok(column) = frame.column(name) {
+            let values = column.str()?;
+            let masked: StringChunked = values
+                .iter()
+                .map(|v| {
+                    v.map(|text| match name {
+                        "certno" => mask::certno(text),
+                        _ => mask::name(text),
+                    })
+                })
+                .collect();
+            frame.with_column(masked.with_name(name.into()).into_column())?;
+        }
+    }
+    Ok(frame)
+}
+
+/// Prefixes text that a spreadsheet would take for a formula.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// Renders every cell of a column as CSV text.
+fn column_text(column: &Column, scale: Option<u32>) -> PolarsResult<Vec<String>> {
+    let series = column.as_materialized_series();
+    let texts = match (series.dtype(), scale) {
+        (DataType::Int64, Some(scale)) => series
+            .i64()?
+            .iter()
+            .map(|v| v.map(|x| units::format_fixed(x, scale)).unwrap_or_default())
+            .collect(),
+        (DataType::String, _) => series
+            .str()?
+            .iter()
+            .map(|v| v.map(|t| neutralise(t).into_owned()).unwrap_or_default())
+            .collect(),
+        (DataType::Date, _) => series
+            .date()?
+            .physical()
+            .iter()
+            .map(|v| {
+                v.map(|d| units::date_from_days(d).format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        (DataType::Datetime(TimeUnit::Milliseconds, _), _) => series
+            .datetime()?
+            .physical()
+            .iter()
+            .map(|v| {
+                v.map(|t| {
+                    units::time_from_millis(t)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_default()
+            })
+            .collect(),
+        _ => series
+            .cast(&DataType::String)?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_owned())
+            .collect(),
+    };
+    Ok(texts)
+}
+
+/// Writes CSV text of a frame: BOM, header, rows.
+pub fn write_csv(frame: &DataFrame, scale_of: ScaleOf, out: impl Write) -> PolarsResult<()> {
+    let io = |e: std::io::Error| PolarsError::ComputeError(e.to_string().into());
+    let mut out = BufWriter::new(out);
+    out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    let csv_err = |e: csv::Error| PolarsError::ComputeError(e.to_string().into());
+    writer
+        .write_record(frame.get_column_names().iter().map(|n| n.as_str()))
+        .map_err(csv_err)?;
+    let columns: Vec<Vec<String>> = frame
+        .columns()
+        .iter()
+        .map(|c| column_text(c, scale_of(c.name())))
+        .collect::<PolarsResult<_>>()?;
+    for row in 0..frame.height() {
+        writer
+            .write_record(columns.iter().map(|c| c[row].as_str()))
+            .map_err(csv_err)?;
+    }
+    writer.flush().map_err(io)?;
+    Ok(())
+}
+
+/// The frame with its fixed-point columns as polars Decimals, for Parquet.
+pub fn with_decimals(frame: &DataFrame, scale_of: ScaleOf) -> PolarsResult<DataFrame> {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match (c.dtype(), scale_of(c.name())) {
+            (DataType::Int64, Some(scale)) => {
+                let wide = c.cast(&DataType::Int128)?;
+                let decimal = wide
+                    .i128()?
+                    .clone()
+                    .into_decimal(18, scale as usize)?
+                    .into_series()
+                    .with_name(c.name().clone());
+                Ok(decimal.into_column())
+            }
+            _ => Ok(c.clone()),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(frame.height(), columns)
+}
+
+fn synced_file(path: &Path) -> Result<File, OutputError> {
+    File::create(path).map_err(|e| OutputError::io(path, e))
+}
+
+fn finish_file(file: File, path: &Path) -> Result<(), OutputError> {
+    file.sync_all().map_err(|e| OutputError::io(path, e))
+}
+
+/// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`, masked.
+pub fn write_table(
+    dir: &Path,
+    name: &str,
+    frame: &DataFrame,
+    scale_of: ScaleOf,
+    parquet: bool,
+) -> Result<Vec<OutputFile>, OutputError> {
+    let frame = masked(frame).map_err(|e| OutputError::io(dir.join(name), e))?;
+    let mut written = Vec::new();
+    let csv_path = dir.join(format!("{name}.csv"));
+    let file = synced_file(&csv_path)?;
+    write_csv(&frame, scale_of, &file).map_err(|e| OutputError::io(&csv_path, e))?;
+    finish_file(file, &csv_path)?;
+    written.push(describe(dir, &csv_path, frame.height())?);
+    if parquet {
+        let parquet_path = dir.join(format!("{name}.parquet"));
+        let mut decimal =
+            with_decimals(&frame, scale_of).map_err(|e| OutputError::io(&parquet_path, e))?;
+        let file = synced_file(&parquet_path)?;
+        ParquetWriter::new(&file)
+            .finish(&mut decimal)
+            .map_err(|e| OutputError::io(&parquet_path, e))?;
+        finish_file(file, &parquet_path)?;
+        written.push(describe(dir, &parquet_path, frame.height())?);
+    }
+    Ok(written)
+}
+
+/// Writes only `<dir>/<name>.parquet`, masked.
+pub fn write_parquet(
+    dir: &Path,
+    name: &str,
+    frame: &DataFrame,
+    scale_of: ScaleOf,
+) -> Result<OutputFile, OutputError> {
+    let path = dir.join(format!("{name}.parquet"));
+    let err = |e: PolarsError| OutputError::io(&path, e);
+    let mut frame = with_decimals(&masked(frame).map_err(err)?, scale_of).map_err(err)?;
+    let file = synced_file(&path)?;
+    ParquetWriter::new(&file).finish(&mut frame).map_err(err)?;
+    finish_file(file, &path)?;
+    describe(dir, &path, frame.height())
+}
+
+/// The manifest entry of a written file: its path relative to `root`, hash and rows.
+pub fn describe(root: &Path, path: &Path, rows: usize) -> Result<OutputFile, OutputError> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|e| OutputError::io(path, e))?;
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    Ok(OutputFile {
+        path: relative.to_string_lossy().replace('\\', "/"),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        rows: rows as u64,
+    })
+}

@@ -1,0 +1,201 @@
+//! `yidi run`: one month from its directory to its results.
+//!
+//! The checked options are built from the command line and the configuration before any
+//! work starts; then the stages run in order and the results are staged and moved into
+//! `<out>/<YYYY-MM>/` only when everything succeeded.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::Lang;
+use crate::cli::{MonthArgs, RunArgs};
+use crate::config::Config;
+use crate::error::ConfigError;
+use crate::exit::ExitStatus;
+use crate::ingest::{self, Month, Table};
+use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
+use crate::progress::Progress;
+use crate::units;
+
+/// What every command that reads a month needs, checked.
+#[derive(Debug, Clone)]
+pub struct MonthOptions {
+    pub month_dir: PathBuf,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub config: Config,
+    pub lang: Lang,
+}
+
+impl MonthOptions {
+    pub fn from_args(args: &MonthArgs) -> Result<MonthOptions, ConfigError> {
+        let month = match &args.month {
+            Some(month) => month.clone(),
+            None => args
+                .month_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if units::parse_month(&month).is_none() {
+            return Err(ConfigError::Usage(match &args.month {
+                Some(_) => format!("--month {month}: expected YYYY-MM"),
+                None => format!(
+                    "{}: the directory is not named YYYY-MM; pass --month YYYY-MM",
+                    args.month_dir.display()
+                ),
+            }));
+        }
+        Ok(MonthOptions {
+            month_dir: args.month_dir.clone(),
+            month,
+            config: Config::load(args.config.as_deref())?,
+            lang: args.lang,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub month: MonthOptions,
+    pub out_root: PathBuf,
+    pub wait: bool,
+    /// The command line as typed, for the manifest.
+    pub arguments: Vec<String>,
+}
+
+impl Options {
+    pub fn from_args(args: &RunArgs, arguments: Vec<String>) -> Result<Options, ConfigError> {
+        Ok(Options {
+            month: MonthOptions::from_args(&args.month)?,
+            out_root: args.out.clone(),
+            wait: args.wait,
+            arguments,
+        })
+    }
+}
+
+/// How a finished run ended and where its results are.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub results: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// A run id that sorts by time: `20261122T072054Z-<pid>`.
+fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
+}
+
+fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<MonthLock> {
+    let mut told = false;
+    loop {
+        match MonthLock::acquire(root, month) {
+            Ok(lock) => return Ok(lock),
+            Err(error) if wait && error.is::<LockHeld>() => {
+                if !told {
+                    progress.message(&format!("{error:#}; waiting"));
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The decimal scale of a column of an input table's frame.
+pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
+    move |name: &str| {
+        table
+            .column_index(name)
+            .and_then(|i| table.columns()[i].kind.scale())
+    }
+}
+
+/// Writes the typed, masked input tables under `inputs/` for analysts' queries.
+fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    std::fs::create_dir_all(dir.join("inputs"))
+        .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
+    Table::ALL
+        .iter()
+        .filter_map(|&table| month.table(table).map(|frame| (table, frame)))
+        .map(|(table, frame)| {
+            output::table::write_parquet(
+                dir,
+                &format!("inputs/{}", table.name()),
+                frame,
+                &input_scale(table),
+            )
+        })
+        .collect()
+}
+
+pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
+    let started = chrono::Utc::now();
+    let month_options = &options.month;
+    let _lock = lock(
+        &options.out_root,
+        &month_options.month,
+        options.wait,
+        progress,
+    )?;
+    let month = ingest::read_month(&month_options.month_dir, &month_options.config, progress)
+        .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
+    for mismatch in &month.dir_mismatches {
+        progress.message(&format!(
+            "exports/{}: {} rows carry fixmedins_code {} (kept under their own code)",
+            mismatch.hospital_dir, mismatch.rows, mismatch.fixmedins_code
+        ));
+    }
+
+    let write = progress.stage("write", 0, "files");
+    let staging = Staging::new(&options.out_root, &month_options.month)?;
+    let mut outputs = vec![output::write_rejects(
+        staging.path(),
+        &month.rejects,
+        month_options.lang,
+    )?];
+    outputs.extend(write_inputs(staging.path(), &month)?);
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    let status = ExitStatus::Success;
+    write.finish(&format!("{} files", outputs.len() + 1));
+
+    let manifest = Manifest {
+        tool: "yidi",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "run".into(),
+        arguments: options.arguments.clone(),
+        run_id: run_id(started),
+        started: started.to_rfc3339(),
+        finished: chrono::Utc::now().to_rfc3339(),
+        month: month_options.month.clone(),
+        month_dir: month_options.month_dir.display().to_string(),
+        config_hash: month_options.config.hash(),
+        config: month_options.config.clone(),
+        rows: Manifest::row_counts(&month.files),
+        inputs: month.files,
+        hospital_dir_mismatches: month.dir_mismatches,
+        outputs,
+        stage_timings: progress.timings(),
+        exit_status: status,
+        exit_code: status.code(),
+    };
+    manifest.write(staging.path())?;
+    let results = staging.commit()?;
+    progress.message(&format!(
+        "{}: {} rows read, {} accepted, {} rejected",
+        results.display(),
+        manifest.rows.read,
+        manifest.rows.accepted,
+        manifest.rows.rejected
+    ));
+    Ok(Outcome {
+        status,
+        results,
+        manifest,
+    })
+}

@@ -1,0 +1,318 @@
+//! The `yidi` binary end to end: the README's run on the sample month, `validate`, exit
+//! statuses, the manifest, and bad input that must never panic.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::util::{SAMPLE_MONTH, TempMonth, sample_dir};
+
+fn yidi() -> Command {
+    let mut cmd = Command::cargo_bin("yidi").unwrap();
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+fn manifest(dir: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn run_on_the_sample_month_writes_manifest_and_rejects() {
+    let out = tempfile::tempdir().unwrap();
+    yidi()
+        .args(["run", sample_dir().to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("\u{1b}").not());
+    let results = out.path().join(SAMPLE_MONTH);
+    let manifest = manifest(&results);
+    assert_eq!(manifest["month"], SAMPLE_MONTH);
+    assert_eq!(manifest["exit_code"], 0);
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(
+        inputs.len(),
+        16,
+        "7 reference and registry files, 4 hospitals x 2"
+    );
+    for input in inputs {
+        let (read, accepted, rejected) = (
+            input["read"].as_u64().unwrap(),
+            input["accepted"].as_u64().unwrap(),
+            input["rejected"].as_u64().unwrap(),
+        );
+        assert_eq!(read, accepted + rejected, "{input}");
+        assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
+        assert!(input["size"].as_u64().unwrap() > 0);
+    }
+    let gbk = inputs
+        .iter()
+        .find(|i| i["path"] == "exports/H43040000001/setlinfo.csv")
+        .unwrap();
+    assert_eq!(gbk["encoding"], "gb18030");
+    let rejects = std::fs::read(results.join("rejects.csv")).unwrap();
+    assert!(rejects.starts_with(b"\xEF\xBB\xBFfile,line,column,reason"));
+    assert!(manifest["config_hash"].as_str().unwrap().len() == 64);
+    // Every output is listed with its hash, and personal data is masked in the inputs copy.
+    for output in manifest["outputs"].as_array().unwrap() {
+        assert!(
+            results.join(output["path"].as_str().unwrap()).is_file(),
+            "{output}"
+        );
+    }
+    let filings = polars::prelude::ParquetReader::new(
+        std::fs::File::open(results.join("inputs/filings.parquet")).unwrap(),
+    );
+    use polars::prelude::SerReader;
+    let filings = filings.finish().unwrap();
+    let certno = filings
+        .column("certno")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_owned();
+    assert_eq!(certno, "360102********1238");
+    let name = filings
+        .column("psn_name")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_owned();
+    assert_eq!(name, "张**");
+}
+
+#[test]
+fn validate_reports_each_bad_row_and_the_counts_add_up() {
+    let month = TempMonth::sample();
+    month.set_field(
+        "exports/H36010000001/setlinfo.csv",
+        0,
+        "medfee_sumamt",
+        "1.001",
+    );
+    month.set_field(
+        "exports/H43010000001/feedetail.csv",
+        1,
+        "fee_ocur_time",
+        "2026-10-18",
+    );
+    month.set_field("filings.csv", 2, "insutype", "999");
+    let out = month.tmp.path().join("validate");
+    let output = yidi()
+        .args([
+            "validate",
+            month.dir.to_str().unwrap(),
+            "--lang",
+            "en",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(output).unwrap();
+    assert!(stdout.contains("exports/H36010000001/setlinfo.csv:2:medfee_sumamt: money '1.001' has more than 2 decimals"), "{stdout}");
+    assert!(
+        stdout.contains("exports/H43010000001/feedetail.csv:3:fee_ocur_time:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("filings.csv:4:insutype: code '999'"),
+        "{stdout}"
+    );
+    let total = stdout.lines().find(|l| l.starts_with("total")).unwrap();
+    let numbers: Vec<u64> = total
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(numbers[0], numbers[1] + numbers[2]);
+    // Three bad values, and the two fee lines of the rejected settlement.
+    assert!(
+        stdout.contains("exports/H36010000001/feedetail.csv:2:setl_id:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("exports/H36010000001/feedetail.csv:3:setl_id:"),
+        "{stdout}"
+    );
+    assert_eq!(numbers[2], 5);
+    let manifest = manifest(&out);
+    assert_eq!(manifest["rows"]["rejected"], 5);
+    assert_eq!(manifest["exit_code"], 1);
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 6);
+}
+
+#[test]
+fn validate_of_a_clean_month_exits_zero() {
+    yidi()
+        .args(["validate", sample_dir().to_str().unwrap(), "--quiet"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("total"));
+}
+
+#[test]
+fn an_empty_file_is_an_input_error_naming_it() {
+    let month = TempMonth::sample();
+    month.write("exports/H43010000001/setlinfo.csv", "");
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--out"])
+        .arg(month.out())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "exports/H43010000001/setlinfo.csv: the file is empty",
+        ));
+    assert!(!month.out().join(SAMPLE_MONTH).exists());
+}
+
+#[test]
+fn a_binary_file_is_an_input_error() {
+    let month = TempMonth::sample();
+    month.write("reference/policy.csv", b"PK\x03\x04\x00\x00binary");
+    yidi()
+        .args(["validate", month.dir.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "reference/policy.csv: not a CSV text file",
+        ));
+}
+
+#[test]
+fn a_header_only_file_is_accepted_with_no_rows() {
+    let month = TempMonth::sample();
+    let text = month.text("ytd.csv");
+    month.write("ytd.csv", text.lines().next().unwrap());
+    yidi()
+        .args(["validate", month.dir.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"ytd\.csv\s+utf-8\s+0\s+0\s+0").unwrap());
+}
+
+#[test]
+fn a_truncated_file_rejects_its_cut_row() {
+    let month = TempMonth::sample();
+    let rel = "exports/H44010000001/feedetail.csv";
+    // Cut the file in the middle of its last row, as an interrupted transfer does.
+    let text = month.text(rel);
+    let last_row_start = text.trim_end().rfind('\n').unwrap() + 1;
+    let cut = last_row_start + text[last_row_start..].match_indices(',').nth(4).unwrap().0;
+    month.write(rel, &text[..cut]);
+    let assert = yidi()
+        .args(["validate", month.dir.to_str().unwrap(), "--lang", "en"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains(&format!("{rel}:7:: wrong column count")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_column_exits_3_naming_it() {
+    let month = TempMonth::sample();
+    let text = month.text("filings.csv").replacen("vali_flag", "valid", 1);
+    month.write("filings.csv", text);
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--out"])
+        .arg(month.out())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "filings.csv: required column 'vali_flag' is missing",
+        ));
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let month = TempMonth::sample();
+    let odd = month.tmp.path().join("october");
+    std::fs::rename(&month.dir, &odd).unwrap();
+    yidi()
+        .args(["run", odd.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--month"));
+    let config = month.tmp.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[defaults]\nintra_province_filing = \"sometimes\"\n",
+    )
+    .unwrap();
+    yidi()
+        .args([
+            "validate",
+            odd.to_str().unwrap(),
+            "--month",
+            "2026-10",
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("defaults.intra_province_filing"));
+    yidi().args(["run"]).assert().code(2);
+}
+
+#[test]
+fn a_missing_month_directory_exits_3() {
+    yidi()
+        .args(["validate", "/nonexistent/2026-10"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("month directory not found"));
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_results_intact() {
+    let month = TempMonth::sample();
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--quiet", "--out"])
+        .arg(month.out())
+        .assert()
+        .code(0);
+    let results = month.out().join(SAMPLE_MONTH);
+    let before = std::fs::read(results.join("manifest.json")).unwrap();
+    month.write("reference/regions.csv", "");
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--quiet", "--out"])
+        .arg(month.out())
+        .assert()
+        .code(3);
+    assert_eq!(
+        std::fs::read(results.join("manifest.json")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(month.out())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![SAMPLE_MONTH.to_owned()],
+        "no temporary directory or lock left"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    yidi()
+        .args(["run", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("5  another run holds the lock"))
+        .stdout(predicate::str::contains("--wait"));
+}

@@ -1,0 +1,10 @@
+//! The integration tests, one binary. What belongs where:
+//! - `util`: temporary month directories built from `sample_data/`, and helpers to edit them.
+//! - `ingest`: ingestion through the library — encodings, malformed values, rejects and
+//!   their counts, CSV and Parquet giving the same frames, hospital order not mattering.
+//! - `cli`: the `yidi` binary end to end — the README's run on the sample month, `validate`,
+//!   exit statuses, the manifest, and bad input that must never panic.
+
+mod cli;
+mod ingest;
+mod util;

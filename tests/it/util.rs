@@ -1,0 +1,114 @@
+//! Temporary months built from the bundled sample, and small editors for their files.
+
+use std::path::{Path, PathBuf};
+
+use yidi::config::Config;
+use yidi::ingest::{self, Month};
+use yidi::progress::Progress;
+
+pub const SAMPLE_MONTH: &str = "2026-10";
+
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_data")
+        .join(SAMPLE_MONTH)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of the sample month in a temporary directory, named `2026-10`.
+pub struct TempMonth {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+}
+
+impl TempMonth {
+    pub fn sample() -> TempMonth {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(SAMPLE_MONTH);
+        copy_dir(&sample_dir(), &dir);
+        TempMonth { tmp, dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    pub fn read_bytes(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap()
+    }
+
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// The file as UTF-8 text (without BOM; GBK files decoded).
+    pub fn text(&self, rel: &str) -> String {
+        let bytes = self.read_bytes(rel);
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        }
+    }
+
+    /// Replaces the value of `column` on data row `row` (0-based) of a UTF-8 CSV file.
+    pub fn set_field(&self, rel: &str, row: usize, column: &str, value: &str) {
+        let text = self.text(rel);
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let index = lines[0].split(',').position(|h| h == column).unwrap();
+        let mut fields: Vec<String> = lines[row + 1].split(',').map(str::to_owned).collect();
+        fields[index] = value.to_owned();
+        lines[row + 1] = fields.join(",");
+        self.write(rel, lines.join("\n") + "\n");
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.tmp.path().join("out")
+    }
+
+    pub fn ingest(&self) -> Month {
+        ingest::read_month(&self.dir, &Config::default(), &Progress::silent()).unwrap()
+    }
+}
+
+/// Ingests a month with the default configuration.
+pub fn ingest(dir: &Path) -> Result<Month, yidi::error::InputError> {
+    ingest::read_month(dir, &Config::default(), &Progress::silent())
+}
+
+/// Each file's counts add up, and the rejects and frames agree with them.
+pub fn assert_counts_add_up(month: &Month) {
+    for file in &month.files {
+        assert_eq!(file.read, file.accepted + file.rejected, "{}", file.path);
+        let rejects = month.rejects.iter().filter(|r| r.file == file.path).count() as u64;
+        assert_eq!(rejects, file.rejected, "{}", file.path);
+    }
+    let setlinfo_accepted: u64 = month
+        .files
+        .iter()
+        .filter(|f| f.table == "setlinfo")
+        .map(|f| f.accepted)
+        .sum();
+    assert_eq!(month.setlinfo.height() as u64, setlinfo_accepted);
+    let fee_accepted: u64 = month
+        .files
+        .iter()
+        .filter(|f| f.table == "feedetail")
+        .map(|f| f.accepted)
+        .sum();
+    assert_eq!(month.feedetail.height() as u64, fee_accepted);
+}

@@ -47,6 +47,8 @@ pub enum Command {
     /// Exit 0 when every row was accepted, 1 when some were rejected, 3 on an input error.
     #[command(after_help = EXIT_STATUS_HELP)]
     Validate(ValidateArgs),
+    /// List the rules with their code, level and title, or explain one.
+    Rules(RulesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +81,25 @@ pub struct RunArgs {
     /// If another run holds this month's lock, wait for it instead of exiting with 5.
     #[arg(long)]
     pub wait: bool,
+
+    /// Exit with 1 when some finding is at this level or above (hold > deduct > flag).
+    #[arg(long, value_enum, default_value = "never")]
+    pub fail_on: FailOn,
+}
+
+/// When findings make a finished run exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Hold,
+    Deduct,
+    Flag,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Explain one rule (e.g. FIL002); without it, list every rule.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Args)]

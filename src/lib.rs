@@ -2,8 +2,10 @@
 //! settlement of medical insurance (跨省异地就医直接结算).
 //!
 //! The pipeline reads top to bottom, one module a stage: [`ingest`] turns a month
-//! directory into typed frames and rejects; [`output`] writes tables, rejects and the
-//! manifest atomically. [`run`] and [`validate`] drive them for the command line.
+//! directory into typed frames and rejects; [`model`] gives the rules typed rows;
+//! [`scope`] classifies each settlement row; [`matching`] matches settlements to filings;
+//! [`rules`] finds what is wrong; [`output`] writes tables, rejects and the manifest
+//! atomically. [`run`] and [`validate`] drive them for the command line.
 
 pub mod cli;
 pub mod config;
@@ -11,9 +13,13 @@ pub mod error;
 pub mod exit;
 pub mod ingest;
 pub mod mask;
+pub mod matching;
+pub mod model;
 pub mod output;
 pub mod progress;
+pub mod rules;
 pub mod run;
+pub mod scope;
 pub mod units;
 pub mod validate;
 

@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         Command::Validate(args) => yidi::validate::Options::from_args(args, arguments)
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::validate::validate(&options, &progress)),
+        Command::Rules(args) => {
+            yidi::rules::explain(args.code.as_deref(), &mut std::io::stdout().lock())
+        }
     };
     let status = match result {
         Ok(status) => status,

@@ -10,14 +10,18 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::Lang;
-use crate::cli::{MonthArgs, RunArgs};
+use crate::cli::{FailOn, MonthArgs, RunArgs};
 use crate::config::Config;
+use crate::config::Level;
 use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month, Table};
+use crate::output::manifest::RuleCount;
 use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
+use crate::rules::{self, Finding};
 use crate::units;
+use crate::{matching, model, scope};
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -62,6 +66,7 @@ pub struct Options {
     pub month: MonthOptions,
     pub out_root: PathBuf,
     pub wait: bool,
+    pub fail_on: FailOn,
     /// The command line as typed, for the manifest.
     pub arguments: Vec<String>,
 }
@@ -72,6 +77,7 @@ impl Options {
             month: MonthOptions::from_args(&args.month)?,
             out_root: args.out.clone(),
             wait: args.wait,
+            fail_on: args.fail_on,
             arguments,
         })
     }
@@ -134,6 +140,51 @@ fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::err
         .collect()
 }
 
+/// Scope, matching and the rules over an ingested month: the sorted findings.
+pub fn check(month: &Month, options: &MonthOptions, progress: &Progress) -> Vec<Finding> {
+    let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
+    let model = model::Model::new(month);
+    let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
+    let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
+    let ctx = rules::Context {
+        model: &model,
+        scope: &scope,
+        outcomes: &outcomes,
+        config: &options.config,
+        lang: options.lang,
+        month: &options.month,
+    };
+    let findings = rules::run(&ctx, None);
+    stage.inc(rules::RULES.len() as u64);
+    stage.finish(&format!(
+        "{} settlement rows, {} filings, {} findings",
+        model.settlements.len(),
+        model.filings.len(),
+        findings.len()
+    ));
+    findings
+}
+
+/// 1 when some finding is at the `--fail-on` level or above, else 0.
+fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
+    let rank = |level: Level| match level {
+        Level::Flag => 1,
+        Level::Deduct => 2,
+        Level::Hold => 3,
+    };
+    let threshold = match fail_on {
+        FailOn::Never => return ExitStatus::Success,
+        FailOn::Flag => 1,
+        FailOn::Deduct => 2,
+        FailOn::Hold => 3,
+    };
+    if findings.iter().any(|f| rank(f.level) >= threshold) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    }
+}
+
 pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let started = chrono::Utc::now();
     let month_options = &options.month;
@@ -152,6 +203,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         ));
     }
 
+    let findings = check(&month, month_options, progress);
+
     let write = progress.stage("write", 0, "files");
     let staging = Staging::new(&options.out_root, &month_options.month)?;
     let mut outputs = vec![output::write_rejects(
@@ -159,9 +212,18 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &month.rejects,
         month_options.lang,
     )?];
+    let findings_frame = output::findings_frame(&findings)
+        .map_err(|e| crate::error::OutputError::io(staging.path().join("findings"), e))?;
+    outputs.extend(output::table::write_table(
+        staging.path(),
+        "findings",
+        &findings_frame,
+        &output::findings_scale,
+        true,
+    )?);
     outputs.extend(write_inputs(staging.path(), &month)?);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    let status = ExitStatus::Success;
+    let status = status_of(&findings, options.fail_on);
     write.finish(&format!("{} files", outputs.len() + 1));
 
     let manifest = Manifest {
@@ -179,6 +241,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         rows: Manifest::row_counts(&month.files),
         inputs: month.files,
         hospital_dir_mismatches: month.dir_mismatches,
+        findings: RuleCount::tally(&findings),
         outputs,
         stage_timings: progress.timings(),
         exit_status: status,

@@ -19,6 +19,34 @@ pub struct RowCounts {
     pub rejected: u64,
 }
 
+/// Findings and the money they question, per rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCount {
+    pub rule: &'static str,
+    pub cnt: u64,
+    /// Yuan, 2 decimals.
+    pub amount: String,
+}
+
+impl RuleCount {
+    pub fn tally(findings: &[crate::rules::Finding]) -> Vec<RuleCount> {
+        let mut by_rule: std::collections::BTreeMap<&'static str, (u64, i64)> = Default::default();
+        for f in findings {
+            let entry = by_rule.entry(f.rule).or_default();
+            entry.0 += 1;
+            entry.1 += f.amount.unwrap_or(0);
+        }
+        by_rule
+            .into_iter()
+            .map(|(rule, (cnt, fen))| RuleCount {
+                rule,
+                cnt,
+                amount: crate::units::format_money(fen),
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     pub tool: &'static str,
@@ -35,6 +63,7 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub rows: RowCounts,
     pub hospital_dir_mismatches: Vec<DirMismatch>,
+    pub findings: Vec<RuleCount>,
     pub outputs: Vec<OutputFile>,
     pub stage_timings: Vec<StageTiming>,
     pub exit_status: ExitStatus,

@@ -16,6 +16,7 @@ pub use table::OutputFile;
 use crate::Lang;
 use crate::error::OutputError;
 use crate::ingest::Reject;
+use crate::rules::Finding;
 
 /// `rejects.csv`: `file`, `line`, `column`, `reason` (SPEC §9), in the order given.
 pub fn write_rejects(
@@ -43,4 +44,48 @@ pub fn rejects_frame(rejects: &[Reject], lang: Lang) -> PolarsResult<DataFrame> 
             reason.with_name("reason".into()).into_column(),
         ],
     )
+}
+
+/// The `findings` table (SPEC §9), rows in the order given (already sorted).
+pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+    let text = |name: &str, get: &dyn Fn(&Finding) -> Option<String>| {
+        findings
+            .iter()
+            .map(get)
+            .collect::<StringChunked>()
+            .with_name(name.into())
+            .into_column()
+    };
+    let level = |f: &Finding| {
+        Some(
+            match f.level {
+                crate::config::Level::Hold => "hold",
+                crate::config::Level::Deduct => "deduct",
+                crate::config::Level::Flag => "flag",
+            }
+            .to_owned(),
+        )
+    };
+    let amount: Int64Chunked = findings.iter().map(|f| f.amount).collect();
+    DataFrame::new(
+        findings.len(),
+        vec![
+            text("rule", &|f| Some(f.rule.to_owned())),
+            text("level", &level),
+            text("fixmedins_code", &|f| f.fixmedins_code.clone()),
+            text("setl_id", &|f| f.setl_id.clone()),
+            text("feedetl_sn", &|f| f.feedetl_sn.clone()),
+            text("trt_dcla_detl_sn", &|f| f.trt_dcla_detl_sn.clone()),
+            text("psn_no", &|f| f.psn_no.clone()),
+            text("insuplc_admdvs", &|f| f.insuplc_admdvs.clone()),
+            text("fix_blng_admdvs", &|f| f.fix_blng_admdvs.clone()),
+            amount.with_name("amount".into()).into_column(),
+            text("detail", &|f| Some(f.detail.clone())),
+        ],
+    )
+}
+
+/// The decimal scale of the `findings` columns: `amount` is money.
+pub fn findings_scale(name: &str) -> Option<u32> {
+    (name == "amount").then_some(crate::units::MONEY_SCALE)
 }

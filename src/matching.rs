@@ -1,0 +1,182 @@
+//! Matching each settlement to the patient's filing (SPEC §4 "Which settlements need a
+//! filing", "Matching").
+//!
+//! Filings are indexed by person (`psn_no`); each settlement then looks
+//! only at its person's few filings, in parallel (rayon). A settlement that needs a filing
+//! either matches one, is deemed filed as an emergency, or fails with exactly one reason,
+//! the first of FIL004, FIL002, FIL003, FIL005, FIL006, FIL001 whose condition holds.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, IntraProvinceFiling};
+use crate::model::{Filing, Settlement, prov};
+use crate::scope::Scope;
+use crate::units;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not checked (excluded, a reversal, a copy) or needs no filing.
+    NotNeeded,
+    /// The index of the filing matched.
+    Matched(usize),
+    /// No filing matched, and the settlement is an emergency: deemed filed.
+    Emergency,
+    /// No filing matched: the rule that says why, and the filing that made it true.
+    Failed {
+        rule: &'static str,
+        filing: Option<usize>,
+    },
+}
+
+/// Whether a settlement needs a filing: across provinces always; inside one province as
+/// the insured province's `intra_province_filing` says.
+pub fn needs_filing(s: &Settlement, treatment: &str, config: &Config) -> bool {
+    let insured_prov = prov(&s.insuplc_admdvs);
+    if insured_prov != prov(treatment) {
+        return true;
+    }
+    match config.for_province(insured_prov).intra_province_filing {
+        IntraProvinceFiling::None => false,
+        IntraProvinceFiling::Inpatient => s.is_inpatient(),
+        IntraProvinceFiling::All => true,
+    }
+}
+
+/// The match order: latest `begndate`, then latest `crte_time`, then smallest id.
+fn preferred(a: &Filing, b: &Filing) -> Ordering {
+    b.begndate
+        .cmp(&a.begndate)
+        .then(b.crte_time.cmp(&a.crte_time))
+        .then(a.trt_dcla_detl_sn.cmp(&b.trt_dcla_detl_sn))
+}
+
+/// The conditions (a)–(d) of SPEC §4 for one filing and one settlement.
+struct Conditions {
+    begun: bool,
+    not_ended: bool,
+    not_cancelled: bool,
+    filed_before: bool,
+}
+
+fn conditions(f: &Filing, s: &Settlement) -> Conditions {
+    let d = s.begndate;
+    let cancelled_on = units::days_since_epoch(units::time_from_millis(f.updt_time).date());
+    Conditions {
+        begun: f.begndate <= d,
+        not_ended: f.enddate.is_none_or(|end| d <= end),
+        not_cancelled: f.valid || d < cancelled_on,
+        filed_before: f.crte_time <= s.setl_time,
+    }
+}
+
+/// Filings by `psn_no`.
+pub struct FilingIndex<'a> {
+    filings: &'a [Filing],
+    by_person: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> FilingIndex<'a> {
+    pub fn new(filings: &'a [Filing]) -> Self {
+        let mut by_person: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in filings.iter().enumerate() {
+            by_person.entry(&f.psn_no).or_default().push(i);
+        }
+        FilingIndex { filings, by_person }
+    }
+
+    /// `F_P`: the filings of the settlement's person, insurance type and insured place.
+    fn of(&self, s: &Settlement) -> Vec<usize> {
+        self.by_person
+            .get(s.psn_no.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let f = &self.filings[i];
+                f.insutype == s.insutype && f.insu_admdvs == s.insuplc_admdvs
+            })
+            .collect()
+    }
+}
+
+/// Matches one settlement, given its treatment place.
+pub fn match_settlement(
+    s: &Settlement,
+    treatment: &str,
+    filings: &[Filing],
+    index: &FilingIndex,
+) -> Outcome {
+    let province_area = format!("{}0000", prov(treatment));
+    let person = index.of(s);
+    let covers = |f: &Filing| f.rloc_admdvs == treatment || f.rloc_admdvs == province_area;
+    let pick = |candidates: &mut dyn Iterator<Item = usize>| {
+        candidates.min_by(|&a, &b| preferred(&filings[a], &filings[b]))
+    };
+    let area: Vec<(usize, Conditions)> = person
+        .iter()
+        .filter(|&&i| covers(&filings[i]))
+        .map(|&i| (i, conditions(&filings[i], s)))
+        .collect();
+    if let Some(i) = pick(&mut area.iter().filter_map(|(i, c)| {
+        (c.begun && c.not_ended && c.not_cancelled && c.filed_before).then_some(*i)
+    })) {
+        return Outcome::Matched(i);
+    }
+    if s.is_emergency() {
+        return Outcome::Emergency;
+    }
+    let failed = |rule, test: &dyn Fn(&Conditions) -> bool| {
+        pick(&mut area.iter().filter_map(|(i, c)| test(c).then_some(*i))).map(|i| Outcome::Failed {
+            rule,
+            filing: Some(i),
+        })
+    };
+    failed("FIL004", &|c| c.begun && c.not_ended && !c.not_cancelled)
+        .or_else(|| failed("FIL002", &|c| c.begun && !c.not_ended))
+        .or_else(|| failed("FIL003", &|c| c.not_ended && !c.begun))
+        .or_else(|| {
+            failed("FIL005", &|c| {
+                c.begun && c.not_ended && c.not_cancelled && !c.filed_before
+            })
+        })
+        .or_else(|| {
+            pick(&mut person.iter().copied().filter(|&i| {
+                let f = &filings[i];
+                let c = conditions(f, s);
+                !covers(f) && c.begun && c.not_ended && c.not_cancelled
+            }))
+            .map(|i| Outcome::Failed {
+                rule: "FIL006",
+                filing: Some(i),
+            })
+        })
+        .unwrap_or(Outcome::Failed {
+            rule: "FIL001",
+            filing: None,
+        })
+}
+
+/// The outcome of every settlement row (by index).
+pub fn match_all(
+    settlements: &[Settlement],
+    filings: &[Filing],
+    scope: &Scope,
+    config: &Config,
+) -> Vec<Outcome> {
+    let index = FilingIndex::new(filings);
+    settlements
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let treatment = &scope.treatment[i];
+            if !scope.is_checked_settlement(i) || !needs_filing(s, treatment, config) {
+                Outcome::NotNeeded
+            } else {
+                match_settlement(s, treatment, filings, &index)
+            }
+        })
+        .collect()
+}

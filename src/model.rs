@@ -1,0 +1,348 @@
+//! Row views of the ingested frames that the rules read: settlements, filings, hospitals.
+//!
+//! The frames stay the source of truth; these are typed, owned copies of the columns the
+//! row-level rules need, built once per run. Dates are days since 1970-01-01, times
+//! milliseconds, money fen.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use polars::prelude::*;
+
+use crate::ingest::Month;
+
+/// The money columns of setlinfo, in SPEC order.
+pub const SETTLEMENT_MONEY: [&str; 18] = [
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "cvlserv_pay",
+    "hifes_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "hosp_part_amt",
+];
+
+pub fn money_index(name: &str) -> usize {
+    SETTLEMENT_MONEY
+        .iter()
+        .position(|m| *m == name)
+        .expect("a setlinfo money column")
+}
+
+fn strings(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+    frame
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map(|c| c.iter().map(|v| v.map(str::to_owned)).collect())
+        .unwrap_or_else(|_| vec![None; frame.height()])
+}
+
+fn required(frame: &DataFrame, name: &str) -> Vec<String> {
+    strings(frame, name)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
+fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    let column = frame.column(name).expect("a column of the schema");
+    match column.dtype() {
+        DataType::Date => column
+            .date()
+            .map(|d| d.physical().iter().map(|v| v.map(i64::from)).collect())
+            .unwrap_or_default(),
+        DataType::Datetime(..) => column
+            .datetime()
+            .map(|d| d.physical().iter().collect())
+            .unwrap_or_default(),
+        _ => column.i64().map(|c| c.iter().collect()).unwrap_or_default(),
+    }
+}
+
+fn dates(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
+    ints(frame, name)
+        .into_iter()
+        .map(|v| v.map(|d| d as i32))
+        .collect()
+}
+
+/// One accepted setlinfo row.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub hospital_dir: String,
+    pub line: i64,
+    pub setl_id: String,
+    pub psn_no: String,
+    pub insutype: String,
+    pub insuplc_admdvs: String,
+    pub fixmedins_code: String,
+    pub mdtrtarea_admvs: String,
+    pub med_type: String,
+    pub clr_type: String,
+    pub emg_flag: bool,
+    pub begndate: i32,
+    pub enddate: i32,
+    pub setl_time: i64,
+    pub opsp_dise_code: Option<String>,
+    pub reversal: bool,
+    pub init_setl_id: Option<String>,
+    /// In the order of [`SETTLEMENT_MONEY`], fen.
+    pub money: [i64; 18],
+}
+
+impl Settlement {
+    pub fn amount(&self, column: &str) -> i64 {
+        self.money[money_index(column)]
+    }
+
+    pub fn fund_pay_sumamt(&self) -> i64 {
+        self.amount("fund_pay_sumamt")
+    }
+
+    pub fn is_inpatient(&self) -> bool {
+        matches!(self.med_type.as_str(), "21" | "22" | "23" | "24")
+    }
+
+    /// `emg_flag = 1`, or med_type 13 or 24 (SPEC §4).
+    pub fn is_emergency(&self) -> bool {
+        self.emg_flag || matches!(self.med_type.as_str(), "13" | "24")
+    }
+
+    /// The policy group of its med_type (SPEC §2 policy.csv).
+    pub fn med_grp(&self) -> &'static str {
+        match self.med_type.as_str() {
+            "14" => "opsp",
+            "11" | "13" => "op",
+            _ => "ip",
+        }
+    }
+}
+
+pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
+    let n = frame.height();
+    let dir = required(frame, "hospital_dir");
+    let line = ints(frame, "line");
+    let setl_id = required(frame, "setl_id");
+    let psn_no = required(frame, "psn_no");
+    let insutype = required(frame, "insutype");
+    let insuplc = required(frame, "insuplc_admdvs");
+    let fixmedins = required(frame, "fixmedins_code");
+    let area = required(frame, "mdtrtarea_admvs");
+    let med_type = required(frame, "med_type");
+    let clr_type = required(frame, "clr_type");
+    let emg = required(frame, "emg_flag");
+    let begndate = dates(frame, "begndate");
+    let enddate = dates(frame, "enddate");
+    let setl_time = ints(frame, "setl_time");
+    let opsp = strings(frame, "opsp_dise_code");
+    let refd = required(frame, "refd_setl_flag");
+    let init = strings(frame, "init_setl_id");
+    let money: Vec<Vec<Option<i64>>> = SETTLEMENT_MONEY.iter().map(|m| ints(frame, m)).collect();
+    (0..n)
+        .map(|i| Settlement {
+            hospital_dir: dir[i].clone(),
+            line: line[i].unwrap_or_default(),
+            setl_id: setl_id[i].clone(),
+            psn_no: psn_no[i].clone(),
+            insutype: insutype[i].clone(),
+            insuplc_admdvs: insuplc[i].clone(),
+            fixmedins_code: fixmedins[i].clone(),
+            mdtrtarea_admvs: area[i].clone(),
+            med_type: med_type[i].clone(),
+            clr_type: clr_type[i].clone(),
+            emg_flag: emg[i] == "1",
+            begndate: begndate[i].unwrap_or_default(),
+            enddate: enddate[i].unwrap_or_default(),
+            setl_time: setl_time[i].unwrap_or_default(),
+            opsp_dise_code: opsp[i].clone(),
+            reversal: refd[i] == "1",
+            init_setl_id: init[i].clone(),
+            money: std::array::from_fn(|m| money[m][i].unwrap_or_default()),
+        })
+        .collect()
+}
+
+/// One accepted filing (备案).
+#[derive(Debug, Clone)]
+pub struct Filing {
+    pub trt_dcla_detl_sn: String,
+    pub psn_no: String,
+    pub certno: Option<String>,
+    pub insutype: String,
+    pub insu_admdvs: String,
+    pub rloc_rea: String,
+    pub rloc_admdvs: String,
+    pub begndate: i32,
+    pub enddate: Option<i32>,
+    pub crte_time: i64,
+    pub valid: bool,
+    pub updt_time: i64,
+}
+
+impl Filing {
+    pub fn is_long_term(&self) -> bool {
+        matches!(self.rloc_rea.as_str(), "11" | "12" | "13")
+    }
+}
+
+pub fn filings(frame: &DataFrame) -> Vec<Filing> {
+    let sn = required(frame, "trt_dcla_detl_sn");
+    let psn = required(frame, "psn_no");
+    let certno = strings(frame, "certno");
+    let insutype = required(frame, "insutype");
+    let insu = required(frame, "insu_admdvs");
+    let rea = required(frame, "rloc_rea");
+    let rloc = required(frame, "rloc_admdvs");
+    let beg = dates(frame, "begndate");
+    let end = dates(frame, "enddate");
+    let crte = ints(frame, "crte_time");
+    let vali = required(frame, "vali_flag");
+    let updt = ints(frame, "updt_time");
+    (0..frame.height())
+        .map(|i| Filing {
+            trt_dcla_detl_sn: sn[i].clone(),
+            psn_no: psn[i].clone(),
+            certno: certno[i].clone(),
+            insutype: insutype[i].clone(),
+            insu_admdvs: insu[i].clone(),
+            rloc_rea: rea[i].clone(),
+            rloc_admdvs: rloc[i].clone(),
+            begndate: beg[i].unwrap_or_default(),
+            enddate: end[i],
+            crte_time: crte[i].unwrap_or_default(),
+            valid: vali[i] == "1",
+            updt_time: updt[i].unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// One hospital of the registry (the first row of each code; later ones were rejected).
+#[derive(Debug, Clone)]
+pub struct Hospital {
+    pub fixmedins_code: String,
+    pub fixmedins_name: String,
+    pub fix_blng_admdvs: String,
+    pub hosp_lv: String,
+    pub ydjy_begndate: i32,
+    pub ydjy_enddate: Option<i32>,
+    pub ip: bool,
+    pub op: bool,
+    pub opsp: bool,
+}
+
+pub fn hospitals(frame: &DataFrame) -> HashMap<String, Hospital> {
+    let code = required(frame, "fixmedins_code");
+    let name = required(frame, "fixmedins_name");
+    let area = required(frame, "fix_blng_admdvs");
+    let lv = required(frame, "hosp_lv");
+    let beg = dates(frame, "ydjy_begndate");
+    let end = dates(frame, "ydjy_enddate");
+    let ip = required(frame, "ip_flag");
+    let op = required(frame, "op_flag");
+    let opsp = required(frame, "opsp_flag");
+    let mut map = HashMap::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        map.entry(code[i].clone()).or_insert_with(|| Hospital {
+            fixmedins_code: code[i].clone(),
+            fixmedins_name: name[i].clone(),
+            fix_blng_admdvs: area[i].clone(),
+            hosp_lv: lv[i].clone(),
+            ydjy_begndate: beg[i].unwrap_or_default(),
+            ydjy_enddate: end[i],
+            ip: ip[i] == "1",
+            op: op[i] == "1",
+            opsp: opsp[i] == "1",
+        });
+    }
+    map
+}
+
+/// One enrollment row.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    pub insured: bool,
+    pub begndate: i32,
+    pub enddate: Option<i32>,
+    pub wait_end: Option<i32>,
+}
+
+/// Enrollment rows by (`psn_no`, `insutype`).
+pub fn enrollment(frame: &DataFrame) -> HashMap<(String, String), Vec<Enrollment>> {
+    let psn = required(frame, "psn_no");
+    let insutype = required(frame, "insutype");
+    let stas = required(frame, "psn_insu_stas");
+    let beg = dates(frame, "begndate");
+    let end = dates(frame, "enddate");
+    let wait = dates(frame, "wait_end");
+    let mut map: HashMap<(String, String), Vec<Enrollment>> = HashMap::new();
+    for i in 0..frame.height() {
+        map.entry((psn[i].clone(), insutype[i].clone()))
+            .or_default()
+            .push(Enrollment {
+                insured: stas[i] == "1",
+                begndate: beg[i].unwrap_or_default(),
+                enddate: end[i],
+                wait_end: wait[i],
+            });
+    }
+    map
+}
+
+/// The chronic outpatient diseases each insured province settles cross-province.
+pub fn opsp_diseases(frame: &DataFrame) -> HashSet<(String, String)> {
+    let prov = required(frame, "prov");
+    let code = required(frame, "opsp_dise_code");
+    prov.into_iter().zip(code).collect()
+}
+
+/// Area code → name, for details people read.
+pub fn region_names(frame: &DataFrame) -> BTreeMap<String, String> {
+    required(frame, "admdvs")
+        .into_iter()
+        .zip(required(frame, "name"))
+        .collect()
+}
+
+/// What the rules read of a month.
+pub struct Model {
+    pub settlements: Vec<Settlement>,
+    pub filings: Vec<Filing>,
+    pub hospitals: HashMap<String, Hospital>,
+    pub enrollment: Option<HashMap<(String, String), Vec<Enrollment>>>,
+    pub opsp_diseases: HashSet<(String, String)>,
+    pub regions: crate::ingest::Regions,
+}
+
+impl Model {
+    pub fn new(month: &Month) -> Model {
+        let regions = crate::ingest::Regions::new(
+            required(&month.regions, "admdvs")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        Model {
+            settlements: settlements(&month.setlinfo),
+            filings: filings(&month.filings),
+            hospitals: hospitals(&month.hospitals),
+            enrollment: month.enrollment.as_ref().map(enrollment),
+            opsp_diseases: opsp_diseases(&month.opsp_diseases),
+            regions,
+        }
+    }
+}
+
+/// The first two digits of an area code.
+pub fn prov(area: &str) -> &str {
+    area.get(..2).unwrap_or(area)
+}

@@ -1,0 +1,38 @@
+//! Filing rules: a settlement that needs a filing and has none valid (FIL001–FIL006, one
+//! reason each, decided by [`crate::matching`]), and single-use filings used twice (FIL007).
+
+pub mod filed_after_settlement;
+pub mod filing_cancelled;
+pub mod filing_expired;
+pub mod filing_for_other_area;
+pub mod filing_not_begun;
+pub mod no_filing;
+pub mod single_use_filing_reused;
+
+use super::{Context, Finding};
+use crate::config::Level;
+use crate::matching::Outcome;
+use crate::model::{Filing, Settlement};
+
+/// The hold findings of the settlements whose matching failed with `code`.
+fn failed_with(
+    ctx: &Context,
+    code: &'static str,
+    detail: impl Fn(usize, &Settlement, Option<&Filing>) -> String,
+) -> Vec<Finding> {
+    ctx.outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, outcome)| match outcome {
+            Outcome::Failed { rule, filing } if *rule == code => {
+                let filing = filing.map(|f| &ctx.model.filings[f]);
+                let s = &ctx.model.settlements[i];
+                Some(
+                    Finding::settlement(code, Level::Hold, ctx, i, detail(i, s, filing))
+                        .with_filing(filing),
+                )
+            }
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,379 @@
+//! The rule catalogue (SPEC §5): one rule per file, named after the defect it finds,
+//! grouped by family; one registry, [`RULES`], lists every rule with its code and level, and
+//! [`run`] dispatches them from one place, guarded by "is it enabled".
+//!
+//! Each rule file opens with a `//!` doc in fixed sections — what it finds, why it matters,
+//! an example, its parameters — and that text, read from the file itself, is what
+//! `yidi rules` prints.
+
+pub mod filing;
+pub mod hospital;
+pub mod policy;
+pub mod registry;
+pub mod scope;
+
+use std::cmp::Ordering;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::Lang;
+use crate::config::{Config, Level};
+use crate::matching::Outcome;
+use crate::model::{Filing, Model, Settlement, prov};
+use crate::scope::Scope;
+
+/// One finding (SPEC §9 `findings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub level: Level,
+    pub fixmedins_code: Option<String>,
+    pub setl_id: Option<String>,
+    pub feedetl_sn: Option<String>,
+    pub trt_dcla_detl_sn: Option<String>,
+    pub psn_no: Option<String>,
+    pub insuplc_admdvs: Option<String>,
+    pub fix_blng_admdvs: Option<String>,
+    /// Fen; a hold carries the row's `fund_pay_sumamt`, a flag none (SPEC §12).
+    pub amount: Option<i64>,
+    pub detail: String,
+    /// The settlement row it is about, for later stages (not written).
+    #[serde(skip)]
+    pub row: Option<usize>,
+}
+
+impl Finding {
+    /// A finding about settlement row `i`; a hold carries its fund payment.
+    pub fn settlement(
+        rule: &'static str,
+        level: Level,
+        ctx: &Context,
+        i: usize,
+        detail: String,
+    ) -> Finding {
+        let s = &ctx.model.settlements[i];
+        Finding {
+            rule,
+            level,
+            fixmedins_code: Some(s.fixmedins_code.clone()),
+            setl_id: Some(s.setl_id.clone()),
+            feedetl_sn: None,
+            trt_dcla_detl_sn: None,
+            psn_no: Some(s.psn_no.clone()),
+            insuplc_admdvs: Some(s.insuplc_admdvs.clone()),
+            fix_blng_admdvs: Some(ctx.scope.treatment[i].clone()),
+            amount: (level == Level::Hold).then(|| s.fund_pay_sumamt()),
+            detail,
+            row: Some(i),
+        }
+    }
+
+    /// A finding about a filing: its insured area and where it lets the person settle.
+    pub fn filing(rule: &'static str, level: Level, f: &Filing, detail: String) -> Finding {
+        Finding {
+            rule,
+            level,
+            fixmedins_code: None,
+            setl_id: None,
+            feedetl_sn: None,
+            trt_dcla_detl_sn: Some(f.trt_dcla_detl_sn.clone()),
+            psn_no: Some(f.psn_no.clone()),
+            insuplc_admdvs: Some(f.insu_admdvs.clone()),
+            fix_blng_admdvs: Some(f.rloc_admdvs.clone()),
+            amount: None,
+            detail,
+            row: None,
+        }
+    }
+
+    pub fn with_filing(mut self, f: Option<&Filing>) -> Finding {
+        self.trt_dcla_detl_sn = f.map(|f| f.trt_dcla_detl_sn.clone());
+        self
+    }
+
+    /// The sort key of SPEC §9: rule, fixmedins_code, setl_id, feedetl_sn,
+    /// trt_dcla_detl_sn, psn_no, detail — as text, nulls first.
+    pub fn sort_cmp(&self, other: &Finding) -> Ordering {
+        let key = |f: &Finding| {
+            (
+                f.rule,
+                f.fixmedins_code.clone(),
+                f.setl_id.clone(),
+                f.feedetl_sn.clone(),
+                f.trt_dcla_detl_sn.clone(),
+                f.psn_no.clone(),
+                f.detail.clone(),
+            )
+        };
+        key(self).cmp(&key(other))
+    }
+}
+
+/// What rules read.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub scope: &'a Scope,
+    pub outcomes: &'a [Outcome],
+    pub config: &'a Config,
+    pub lang: Lang,
+    pub month: &'a str,
+}
+
+impl Context<'_> {
+    /// Chinese or English, as the run speaks.
+    pub fn say(&self, zh: String, en: String) -> String {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// Rows looked at by the settlement rules, in row order.
+    pub fn checked_settlements(&self) -> impl Iterator<Item = (usize, &Settlement)> {
+        self.model
+            .settlements
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.scope.is_checked_settlement(*i))
+    }
+}
+
+/// One rule of the catalogue.
+pub struct Rule {
+    pub code: &'static str,
+    /// The level of SPEC §5 (FIL007's is configurable per province).
+    pub level: Level,
+    pub family: &'static str,
+    /// The rule file's `//!` doc.
+    pub source: &'static str,
+    pub check: fn(&Context) -> Vec<Finding>,
+}
+
+impl Rule {
+    /// The rule's documentation: its file's leading `//!` lines.
+    pub fn doc(&self) -> String {
+        self.source
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .map(|l| {
+                l.trim_start_matches("//!")
+                    .strip_prefix(' ')
+                    .unwrap_or(l.trim_start_matches("//!"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The first line of its documentation.
+    pub fn title(&self) -> String {
+        self.doc().lines().next().unwrap_or_default().to_owned()
+    }
+}
+
+macro_rules! rule {
+    ($code:literal, $level:ident, $family:literal, $module:path, $file:literal) => {
+        Rule {
+            code: $code,
+            level: Level::$level,
+            family: $family,
+            source: include_str!($file),
+            check: {
+                use $module as m;
+                m::check
+            },
+        }
+    };
+}
+
+/// Every rule, in code order.
+pub static RULES: &[Rule] = &[
+    rule!(
+        "FIL001",
+        Hold,
+        "filing",
+        filing::no_filing,
+        "filing/no_filing.rs"
+    ),
+    rule!(
+        "FIL002",
+        Hold,
+        "filing",
+        filing::filing_expired,
+        "filing/filing_expired.rs"
+    ),
+    rule!(
+        "FIL003",
+        Hold,
+        "filing",
+        filing::filing_not_begun,
+        "filing/filing_not_begun.rs"
+    ),
+    rule!(
+        "FIL004",
+        Hold,
+        "filing",
+        filing::filing_cancelled,
+        "filing/filing_cancelled.rs"
+    ),
+    rule!(
+        "FIL005",
+        Hold,
+        "filing",
+        filing::filed_after_settlement,
+        "filing/filed_after_settlement.rs"
+    ),
+    rule!(
+        "FIL006",
+        Hold,
+        "filing",
+        filing::filing_for_other_area,
+        "filing/filing_for_other_area.rs"
+    ),
+    rule!(
+        "FIL007",
+        Flag,
+        "filing",
+        filing::single_use_filing_reused,
+        "filing/single_use_filing_reused.rs"
+    ),
+    rule!(
+        "HOS001",
+        Hold,
+        "hospital",
+        hospital::hospital_not_networked,
+        "hospital/hospital_not_networked.rs"
+    ),
+    rule!(
+        "HOS002",
+        Hold,
+        "hospital",
+        hospital::visit_type_not_networked,
+        "hospital/visit_type_not_networked.rs"
+    ),
+    rule!(
+        "HOS003",
+        Flag,
+        "hospital",
+        hospital::treatment_area_mismatch,
+        "hospital/treatment_area_mismatch.rs"
+    ),
+    rule!(
+        "PER001",
+        Flag,
+        "scope",
+        scope::outside_month,
+        "scope/outside_month.rs"
+    ),
+    rule!(
+        "POL003",
+        Hold,
+        "policy",
+        policy::resident_outpatient_cross_province,
+        "policy/resident_outpatient_cross_province.rs"
+    ),
+    rule!(
+        "POL004",
+        Hold,
+        "policy",
+        policy::chronic_disease_not_listed,
+        "policy/chronic_disease_not_listed.rs"
+    ),
+    rule!(
+        "POL005",
+        Hold,
+        "policy",
+        policy::not_insured,
+        "policy/not_insured.rs"
+    ),
+    rule!(
+        "REG001",
+        Flag,
+        "registry",
+        registry::duplicate_long_term_filing,
+        "registry/duplicate_long_term_filing.rs"
+    ),
+    rule!(
+        "REG002",
+        Flag,
+        "registry",
+        registry::long_term_filing_cancelled_in_lock,
+        "registry/long_term_filing_cancelled_in_lock.rs"
+    ),
+    rule!(
+        "REG003",
+        Flag,
+        "registry",
+        registry::inconsistent_filing,
+        "registry/inconsistent_filing.rs"
+    ),
+    rule!(
+        "RTE001",
+        Flag,
+        "scope",
+        scope::same_area,
+        "scope/same_area.rs"
+    ),
+];
+
+pub fn find(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+/// Runs the rules (all, or only `only`), in parallel; drops findings of rules disabled for
+/// their insured province; returns them sorted by SPEC §9's key.
+pub fn run(ctx: &Context, only: Option<&str>) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = RULES
+        .par_iter()
+        .filter(|rule| only.is_none_or(|code| rule.code == code))
+        .flat_map_iter(|rule| (rule.check)(ctx))
+        .filter(|f| {
+            let settings = match f.insuplc_admdvs.as_deref() {
+                Some(area) => ctx.config.for_province(prov(area)),
+                None => &ctx.config.defaults,
+            };
+            settings.is_enabled(f.rule)
+        })
+        .collect();
+    findings.par_sort_by(Finding::sort_cmp);
+    findings
+}
+
+/// Formats a date (days since 1970-01-01) for a detail.
+pub fn day(days: i32) -> String {
+    crate::units::date_from_days(days)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Formats a time (milliseconds) for a detail.
+pub fn time(millis: i64) -> String {
+    crate::units::time_from_millis(millis)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// `yidi rules`: every rule with its code, level and title, or one rule's documentation.
+pub fn explain(
+    code: Option<&str>,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<crate::exit::ExitStatus> {
+    let io = |e: std::io::Error| crate::error::OutputError::io("<stdout>", e);
+    let level = |rule: &Rule| format!("{:?}", rule.level).to_lowercase();
+    match code {
+        Some(code) => {
+            let rule = find(code).ok_or_else(|| {
+                crate::error::ConfigError::Usage(format!("no rule {code}; `yidi rules` lists them"))
+            })?;
+            writeln!(out, "{} [{}] ({})\n", rule.code, level(rule), rule.family).map_err(io)?;
+            writeln!(out, "{}", rule.doc()).map_err(io)?;
+        }
+        None => {
+            for rule in RULES {
+                writeln!(out, "{}  {:<6}  {}", rule.code, level(rule), rule.title()).map_err(io)?;
+            }
+            writeln!(out, "\n`yidi rules CODE` explains one rule.").map_err(io)?;
+        }
+    }
+    Ok(crate::exit::ExitStatus::Success)
+}

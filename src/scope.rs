@@ -1,0 +1,205 @@
+//! Which settlement rows are checked, and as what (SPEC §4 "Scope", §12).
+//!
+//! Every accepted setlinfo row is one of: excluded (outside the month: PER001; insured
+//! place equal to the treatment place: RTE001), a reversal, or a settlement. Among the rows
+//! not excluded, a repeated (`fixmedins_code`, `setl_id`) makes the later rows DUP001 copies
+//! that no other rule looks at. Reversals are paired with their originals here, so that
+//! every later stage knows which settlements are reversed.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::model::{Hospital, SETTLEMENT_MONEY, Settlement};
+use crate::units;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// PER001: `setl_time` outside the month.
+    OutsideMonth,
+    /// RTE001: insured place equal to the treatment place.
+    SameArea,
+    Reversal,
+    Settlement,
+}
+
+/// Why a reversal does not cleanly reverse an original of the month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReversalProblem {
+    /// REV001: its original is not in the month.
+    OriginalNotInMonth,
+    /// REV002: no `init_setl_id`.
+    NoOriginalId,
+    /// REV002: an earlier reversal line already reversed the original (its index).
+    AlreadyReversed { original: usize, by: usize },
+    /// REV002: money columns that are not the negatives of the original's.
+    AmountsDiffer {
+        original: usize,
+        columns: Vec<&'static str>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The treatment place of each row: its hospital's `fix_blng_admdvs`, or its own
+    /// `mdtrtarea_admvs` when the hospital is not in the registry.
+    pub treatment: Vec<String>,
+    pub class: Vec<Class>,
+    /// DUP001: for a copy, the index of the row that stands for it.
+    pub copy_of: Vec<Option<usize>>,
+    /// For a reversal: its problem, if any.
+    pub reversal_problem: Vec<Option<ReversalProblem>>,
+    /// A reversed settlement and the reversal that reversed it, each marked.
+    pub reversed: Vec<bool>,
+    /// Row indices "in order": by (`setl_time`, `fixmedins_code`, `setl_id`).
+    pub order: Vec<usize>,
+}
+
+impl Scope {
+    /// Looked at by the rules of settlements: a settlement, not excluded, not a copy.
+    pub fn is_checked_settlement(&self, i: usize) -> bool {
+        self.class[i] == Class::Settlement && self.copy_of[i].is_none()
+    }
+
+    pub fn is_excluded(&self, i: usize) -> bool {
+        matches!(self.class[i], Class::OutsideMonth | Class::SameArea)
+    }
+}
+
+/// The first and last millisecond of a month, `YYYY-MM`.
+pub fn month_window(month: &str) -> (i64, i64) {
+    let (year, mon) = units::parse_month(month).expect("a checked month");
+    let first = NaiveDate::from_ymd_opt(year, mon, 1).expect("a real month");
+    let next = if mon == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, mon + 1, 1)
+    }
+    .expect("a real month");
+    let start = units::millis_since_epoch(first.and_hms_opt(0, 0, 0).expect("midnight"));
+    let end = units::millis_since_epoch(next.and_hms_opt(0, 0, 0).expect("midnight")) - 1;
+    (start, end)
+}
+
+pub fn classify(
+    settlements: &[Settlement],
+    hospitals: &HashMap<String, Hospital>,
+    month: &str,
+) -> Scope {
+    let n = settlements.len();
+    let (start, end) = month_window(month);
+    let treatment: Vec<String> = settlements
+        .iter()
+        .map(|s| match hospitals.get(&s.fixmedins_code) {
+            Some(h) => h.fix_blng_admdvs.clone(),
+            None => s.mdtrtarea_admvs.clone(),
+        })
+        .collect();
+    let class: Vec<Class> = settlements
+        .iter()
+        .zip(&treatment)
+        .map(|(s, place)| {
+            if s.setl_time < start || s.setl_time > end {
+                Class::OutsideMonth
+            } else if &s.insuplc_admdvs == place {
+                Class::SameArea
+            } else if s.reversal {
+                Class::Reversal
+            } else {
+                Class::Settlement
+            }
+        })
+        .collect();
+
+    // Rows by (hospital directory, line): the file order copies and reversals follow.
+    let mut by_file: Vec<usize> = (0..n).collect();
+    by_file.sort_by(|&a, &b| {
+        (&settlements[a].hospital_dir, settlements[a].line)
+            .cmp(&(&settlements[b].hospital_dir, settlements[b].line))
+    });
+
+    let mut copy_of = vec![None; n];
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    for &i in &by_file {
+        if matches!(class[i], Class::OutsideMonth | Class::SameArea) {
+            continue;
+        }
+        let key = (
+            settlements[i].fixmedins_code.as_str(),
+            settlements[i].setl_id.as_str(),
+        );
+        match first.get(&key) {
+            Some(&kept) => copy_of[i] = Some(kept),
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+
+    let mut reversal_problem = vec![None; n];
+    let mut reversed = vec![false; n];
+    let mut reversed_by: HashMap<usize, usize> = HashMap::new();
+    for &i in &by_file {
+        if class[i] != Class::Reversal || copy_of[i].is_some() {
+            continue;
+        }
+        let s = &settlements[i];
+        let Some(init) = s.init_setl_id.as_deref() else {
+            reversal_problem[i] = Some(ReversalProblem::NoOriginalId);
+            continue;
+        };
+        let original = first
+            .get(&(s.fixmedins_code.as_str(), init))
+            .copied()
+            .filter(|&o| class[o] == Class::Settlement);
+        let Some(original) = original else {
+            reversal_problem[i] = Some(ReversalProblem::OriginalNotInMonth);
+            continue;
+        };
+        if let Some(&by) = reversed_by.get(&original) {
+            reversal_problem[i] = Some(ReversalProblem::AlreadyReversed { original, by });
+            continue;
+        }
+        let columns: Vec<&'static str> = SETTLEMENT_MONEY
+            .iter()
+            .enumerate()
+            .filter(|&(m, _)| s.money[m] != -settlements[original].money[m])
+            .map(|(_, name)| *name)
+            .collect();
+        if !columns.is_empty() {
+            reversal_problem[i] = Some(ReversalProblem::AmountsDiffer { original, columns });
+            continue;
+        }
+        reversed_by.insert(original, i);
+        reversed[original] = true;
+        reversed[i] = true;
+    }
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&settlements[a], &settlements[b]);
+        (
+            x.setl_time,
+            &x.fixmedins_code,
+            &x.setl_id,
+            &x.hospital_dir,
+            x.line,
+        )
+            .cmp(&(
+                y.setl_time,
+                &y.fixmedins_code,
+                &y.setl_id,
+                &y.hospital_dir,
+                y.line,
+            ))
+    });
+
+    Scope {
+        treatment,
+        class,
+        copy_of,
+        reversal_problem,
+        reversed,
+        order,
+    }
+}

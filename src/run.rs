@@ -140,8 +140,14 @@ fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::err
         .collect()
 }
 
-/// Scope, matching and the rules over an ingested month: the sorted findings.
-pub fn check(month: &Month, options: &MonthOptions, progress: &Progress) -> Vec<Finding> {
+/// Scope, matching and the rules (all, or the one `only` names) over an ingested month:
+/// the sorted findings.
+pub fn check(
+    month: &Month,
+    options: &MonthOptions,
+    only: Option<&str>,
+    progress: &Progress,
+) -> Vec<Finding> {
     let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
     let model = model::Model::new(month);
     let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
@@ -154,7 +160,7 @@ pub fn check(month: &Month, options: &MonthOptions, progress: &Progress) -> Vec<
         lang: options.lang,
         month: &options.month,
     };
-    let findings = rules::run(&ctx, None);
+    let findings = rules::run(&ctx, only);
     stage.inc(rules::RULES.len() as u64);
     stage.finish(&format!(
         "{} settlement rows, {} filings, {} findings",
@@ -203,7 +209,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         ));
     }
 
-    let findings = check(&month, month_options, progress);
+    let findings = check(&month, month_options, None, progress);
 
     let write = progress.stage("write", 0, "files");
     let staging = Staging::new(&options.out_root, &month_options.month)?;

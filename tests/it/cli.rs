@@ -34,8 +34,8 @@ fn run_on_the_sample_month_writes_manifest_and_rejects() {
     let inputs = manifest["inputs"].as_array().unwrap();
     assert_eq!(
         inputs.len(),
-        16,
-        "7 reference and registry files, 4 hospitals x 2"
+        22,
+        "8 reference and registry files, 7 hospitals x 2"
     );
     for input in inputs {
         let (read, accepted, rejected) = (
@@ -216,7 +216,7 @@ fn a_truncated_file_rejects_its_cut_row() {
         .code(1);
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(
-        stdout.contains(&format!("{rel}:7:: wrong column count")),
+        stdout.contains(&format!("{rel}:23:: wrong column count")),
         "{stdout}"
     );
 }

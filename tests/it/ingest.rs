@@ -51,8 +51,8 @@ fn the_sample_month_is_accepted_whole_and_typed() {
     let month = TempMonth::sample().ingest();
     assert!(month.rejects.is_empty(), "{:#?}", month.rejects);
     assert_counts_add_up(&month);
-    assert_eq!(month.setlinfo.height(), 6);
-    assert_eq!(month.feedetail.height(), 15);
+    assert_eq!(month.setlinfo.height(), 24);
+    assert_eq!(month.feedetail.height(), 47);
     assert!(month.dir_mismatches.is_empty());
     // Money is exact fen: the Nanchang example's 10 800.00 in scope and 8 500.00 paid.
     assert_eq!(
@@ -254,7 +254,7 @@ fn assert_one_reject_at(
     );
     assert!(!reject.reason.text(yidi::Lang::Zh).is_empty());
     assert_counts_add_up(&month);
-    assert_eq!(month.setlinfo.height(), 5);
+    assert_eq!(month.setlinfo.height(), 23);
 }
 
 #[test]
@@ -514,9 +514,9 @@ fn a_hospital_directory_named_unlike_its_rows_is_reported_and_kept() {
             mismatch.fixmedins_code.as_str(),
             mismatch.rows
         ),
-        ("nanchang", "H36010000001", 2)
+        ("nanchang", "H36010000001", 6)
     );
-    assert_eq!(month.setlinfo.height(), 6);
+    assert_eq!(month.setlinfo.height(), 24);
 }
 
 /// Rewrites every CSV input of a month as a Parquet file of text columns.

@@ -5,6 +5,8 @@
 //! - `matching`: settlements against filings — tie-breaks, the order of reasons, areas.
 //! - `rules`: one fixture per rule (`tests/fixtures/rules/<CODE>.txt`) run with that rule
 //!   alone, and the registry's meta-tests (documentation, fixture, unique code).
+//! - `sample`: the bundled month gives exactly the findings its README documents, and
+//!   reruns are byte-identical.
 //! - `cli`: the `yidi` binary end to end — the README's run on the sample month, `validate`,
 //!   exit statuses, the manifest, and bad input that must never panic.
 
@@ -12,4 +14,5 @@ mod cli;
 mod ingest;
 mod matching;
 mod rules;
+mod sample;
 mod util;

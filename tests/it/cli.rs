@@ -316,3 +316,84 @@ fn help_documents_the_exit_statuses() {
         .stdout(predicate::str::contains("5  another run holds the lock"))
         .stdout(predicate::str::contains("--wait"));
 }
+
+#[test]
+fn the_shipped_configuration_is_valid_and_recorded_in_the_manifest() {
+    let out = tempfile::tempdir().unwrap();
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/yidi.toml");
+    yidi()
+        .args(["run", sample_dir().to_str().unwrap(), "--quiet", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(0);
+    let manifest = manifest(&out.path().join(SAMPLE_MONTH));
+    assert_eq!(
+        manifest["config"]["province"]["22"]["intra_province_filing"],
+        "inpatient"
+    );
+    assert_eq!(
+        manifest["config"]["province"]["36"]["long_term_lock_months"]["11"],
+        12
+    );
+    let default_hash = yidi::config::Config::default().hash();
+    assert_ne!(manifest["config_hash"].as_str().unwrap(), default_hash);
+}
+
+#[test]
+fn fail_on_decides_when_findings_exit_1() {
+    // The sample month has hold and flag findings: every level at or below them fails.
+    for (level, code) in [("never", 0), ("hold", 1), ("deduct", 1), ("flag", 1)] {
+        let out = tempfile::tempdir().unwrap();
+        yidi()
+            .args([
+                "run",
+                sample_dir().to_str().unwrap(),
+                "--quiet",
+                "--fail-on",
+                level,
+                "--out",
+            ])
+            .arg(out.path())
+            .assert()
+            .code(code);
+        let manifest = manifest(&out.path().join(SAMPLE_MONTH));
+        assert_eq!(manifest["exit_code"], code, "--fail-on {level}");
+    }
+    // A month whose only finding is a flag: --fail-on hold lets it pass.
+    let month = TempMonth::sample();
+    for dir in std::fs::read_dir(month.path("exports")).unwrap() {
+        let dir = dir.unwrap().path();
+        if dir.file_name().unwrap() != "H43040000001" {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+    month.write(
+        "filings.csv",
+        month.text("filings.csv").lines().next().unwrap().to_owned() + "\n",
+    );
+    // The emergency stay, deemed filed, with a wrongly reported treatment area: HOS003.
+    month.set_field(
+        "exports/H43040000001/setlinfo.csv",
+        0,
+        "mdtrtarea_admvs",
+        "430100",
+    );
+    let run = |level: &str| {
+        yidi()
+            .args([
+                "run",
+                month.dir.to_str().unwrap(),
+                "--quiet",
+                "--fail-on",
+                level,
+                "--out",
+            ])
+            .arg(month.out())
+            .assert()
+    };
+    run("hold").code(0);
+    run("deduct").code(0);
+    run("flag").code(1);
+}

@@ -4,7 +4,8 @@
 //! The pipeline reads top to bottom, one module a stage: [`ingest`] turns a month
 //! directory into typed frames and rejects; [`model`] gives the rules typed rows;
 //! [`scope`] classifies each settlement row; [`matching`] matches settlements to filings;
-//! [`rules`] finds what is wrong; [`output`] writes tables, rejects and the manifest
+//! [`payment`] recomputes the fund payment by the insured place's policy and attaches fee
+//! lines; [`line_audit`] finds each line's catalogue row; [`rules`] finds what is wrong; [`output`] writes tables, rejects and the manifest
 //! atomically. [`run`] and [`validate`] drive them for the command line.
 
 pub mod cli;
@@ -12,10 +13,12 @@ pub mod config;
 pub mod error;
 pub mod exit;
 pub mod ingest;
+pub mod line_audit;
 pub mod mask;
 pub mod matching;
 pub mod model;
 pub mod output;
+pub mod payment;
 pub mod progress;
 pub mod rules;
 pub mod run;

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 
+use crate::units;
+
 use crate::ingest::Month;
 
 /// The money columns of setlinfo, in SPEC order.
@@ -316,6 +318,13 @@ pub fn region_names(frame: &DataFrame) -> BTreeMap<String, String> {
 /// What the rules read of a month.
 pub struct Model {
     pub settlements: Vec<Settlement>,
+    pub fee_lines: FeeLines,
+    /// (hospital directory, raw `setl_id`) of the rejected fee lines.
+    pub rejected_fee_lines: HashSet<(String, String)>,
+    pub catalogue: Catalogue,
+    pub policy: Vec<PolicyRow>,
+    pub ytd: HashMap<(String, String, String), (i64, i64)>,
+    pub summary: DataFrame,
     pub filings: Vec<Filing>,
     pub hospitals: HashMap<String, Hospital>,
     pub enrollment: Option<HashMap<(String, String), Vec<Enrollment>>>,
@@ -324,7 +333,8 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(month: &Month) -> Model {
+    /// The rows of `month`, with year-to-date figures of `year` (the month being cleared).
+    pub fn new(month: &Month, year: i32) -> Model {
         let regions = crate::ingest::Regions::new(
             required(&month.regions, "admdvs")
                 .iter()
@@ -333,6 +343,12 @@ impl Model {
         );
         Model {
             settlements: settlements(&month.setlinfo),
+            fee_lines: FeeLines::new(&month.feedetail),
+            rejected_fee_lines: month.rejected_fee_lines.iter().cloned().collect(),
+            catalogue: catalogue(&month.catalogue),
+            policy: policy(&month.policy),
+            ytd: month.ytd.as_ref().map(|f| ytd(f, year)).unwrap_or_default(),
+            summary: month.summary.clone(),
             filings: filings(&month.filings),
             hospitals: hospitals(&month.hospitals),
             enrollment: month.enrollment.as_ref().map(enrollment),
@@ -345,4 +361,192 @@ impl Model {
 /// The first two digits of an area code.
 pub fn prov(area: &str) -> &str {
     area.get(..2).unwrap_or(area)
+}
+
+/// The fee lines, column by column (they are the largest table: no row structs).
+pub struct FeeLines {
+    pub hospital_dir: Vec<String>,
+    pub line: Vec<i64>,
+    pub setl_id: Vec<String>,
+    pub feedetl_sn: Vec<String>,
+    pub fee_ocur_day: Vec<i32>,
+    pub med_list_codg: Vec<String>,
+    /// Units of 0.0001.
+    pub cnt: Vec<i64>,
+    /// Units of 0.000001.
+    pub pric: Vec<i64>,
+    pub det_item_fee_sumamt: Vec<i64>,
+    pub chrgitm_lv: Vec<String>,
+    /// Units of 0.0001.
+    pub selfpay_prop: Vec<i64>,
+    pub fulamt_ownpay_amt: Vec<i64>,
+    pub overlmt_amt: Vec<i64>,
+    pub preselfpay_amt: Vec<i64>,
+    pub inscp_scp_amt: Vec<i64>,
+}
+
+impl FeeLines {
+    pub fn new(frame: &DataFrame) -> FeeLines {
+        let money = |name| {
+            ints(frame, name)
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect()
+        };
+        FeeLines {
+            hospital_dir: required(frame, "hospital_dir"),
+            line: money("line"),
+            setl_id: required(frame, "setl_id"),
+            feedetl_sn: required(frame, "feedetl_sn"),
+            fee_ocur_day: ints(frame, "fee_ocur_time")
+                .into_iter()
+                .map(|t| {
+                    units::days_since_epoch(units::time_from_millis(t.unwrap_or_default()).date())
+                })
+                .collect(),
+            med_list_codg: required(frame, "med_list_codg"),
+            cnt: money("cnt"),
+            pric: money("pric"),
+            det_item_fee_sumamt: money("det_item_fee_sumamt"),
+            chrgitm_lv: required(frame, "chrgitm_lv"),
+            selfpay_prop: money("selfpay_prop"),
+            fulamt_ownpay_amt: money("fulamt_ownpay_amt"),
+            overlmt_amt: money("overlmt_amt"),
+            preselfpay_amt: money("preselfpay_amt"),
+            inscp_scp_amt: money("inscp_scp_amt"),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.setl_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.setl_id.is_empty()
+    }
+}
+
+/// One catalogue row (就医地目录).
+#[derive(Debug, Clone)]
+pub struct CatalogueItem {
+    pub chrgitm_lv: String,
+    pub selfpay_prop: i64,
+    /// Fen; `None` is no ceiling.
+    pub pric_uplmt_amt: Option<i64>,
+    pub begndate: i32,
+    pub enddate: Option<i32>,
+    /// Its place in the file, for ties.
+    pub order: usize,
+}
+
+/// Catalogue rows by treatment province, then `med_list_codg` (looked up by `&str`).
+pub type Catalogue = HashMap<String, HashMap<String, Vec<CatalogueItem>>>;
+
+pub fn catalogue(frame: &DataFrame) -> Catalogue {
+    let prov = required(frame, "prov");
+    let code = required(frame, "med_list_codg");
+    let lv = required(frame, "chrgitm_lv");
+    let sp = ints(frame, "selfpay_prop");
+    let up = ints(frame, "pric_uplmt_amt");
+    let beg = dates(frame, "begndate");
+    let end = dates(frame, "enddate");
+    let mut map: Catalogue = HashMap::new();
+    for i in 0..frame.height() {
+        map.entry(prov[i].clone())
+            .or_default()
+            .entry(code[i].clone())
+            .or_default()
+            .push(CatalogueItem {
+                chrgitm_lv: lv[i].clone(),
+                selfpay_prop: sp[i].unwrap_or_default(),
+                pric_uplmt_amt: up[i],
+                begndate: beg[i].unwrap_or_default(),
+                enddate: end[i],
+                order: i,
+            });
+    }
+    map
+}
+
+/// The catalogue row valid on `day`: the latest `begndate`, ties to the first in the file.
+pub fn catalogue_item(rows: &[CatalogueItem], day: i32) -> Option<&CatalogueItem> {
+    rows.iter()
+        .filter(|r| r.begndate <= day && r.enddate.is_none_or(|end| day <= end))
+        .min_by_key(|r| (std::cmp::Reverse(r.begndate), r.order))
+}
+
+/// One policy row (参保地政策).
+#[derive(Debug, Clone)]
+pub struct PolicyRow {
+    pub insuplc_admdvs: String,
+    pub insutype: String,
+    pub med_grp: String,
+    pub dedc_hosp_lv: String,
+    pub dedc_std: i64,
+    pub per_year: bool,
+    /// Units of 0.0001.
+    pub pool_prop: i64,
+    pub cap_year: i64,
+    pub begndate: i32,
+    pub enddate: Option<i32>,
+}
+
+pub fn policy(frame: &DataFrame) -> Vec<PolicyRow> {
+    let area = required(frame, "insuplc_admdvs");
+    let insutype = required(frame, "insutype");
+    let grp = required(frame, "med_grp");
+    let lv = required(frame, "dedc_hosp_lv");
+    let dedc = ints(frame, "dedc_std");
+    let basis = required(frame, "dedc_basis");
+    let pool = ints(frame, "pool_prop");
+    let cap = ints(frame, "cap_year");
+    let beg = dates(frame, "begndate");
+    let end = dates(frame, "enddate");
+    (0..frame.height())
+        .map(|i| PolicyRow {
+            insuplc_admdvs: area[i].clone(),
+            insutype: insutype[i].clone(),
+            med_grp: grp[i].clone(),
+            dedc_hosp_lv: lv[i].clone(),
+            dedc_std: dedc[i].unwrap_or_default(),
+            per_year: basis[i] == "year",
+            pool_prop: pool[i].unwrap_or_default(),
+            cap_year: cap[i].unwrap_or_default(),
+            begndate: beg[i].unwrap_or_default(),
+            enddate: end[i],
+        })
+        .collect()
+}
+
+/// A hospital's tier for the policy (SPEC §2): 3 for 01–04 and 12, 2 for 05–07 and 13,
+/// 1 for the rest.
+pub fn tier(hosp_lv: &str) -> &'static str {
+    match hosp_lv {
+        "01" | "02" | "03" | "04" | "12" => "3",
+        "05" | "06" | "07" | "13" => "2",
+        _ => "1",
+    }
+}
+
+/// Year-to-date (`dedc_used`, `hifp_paid`) by (`psn_no`, `insutype`, `med_grp`) for `year`;
+/// several rows of one key are summed.
+pub fn ytd(frame: &DataFrame, year: i32) -> HashMap<(String, String, String), (i64, i64)> {
+    let psn = required(frame, "psn_no");
+    let insutype = required(frame, "insutype");
+    let grp = required(frame, "med_grp");
+    let years = ints(frame, "year");
+    let used = ints(frame, "dedc_used");
+    let paid = ints(frame, "hifp_paid");
+    let mut map: HashMap<(String, String, String), (i64, i64)> = HashMap::new();
+    for i in 0..frame.height() {
+        if years[i] != Some(i64::from(year)) {
+            continue;
+        }
+        let entry = map
+            .entry((psn[i].clone(), insutype[i].clone(), grp[i].clone()))
+            .or_default();
+        entry.0 += used[i].unwrap_or_default();
+        entry.1 += paid[i].unwrap_or_default();
+    }
+    map
 }

@@ -21,7 +21,7 @@ use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
 use crate::rules::{self, Finding};
 use crate::units;
-use crate::{matching, model, scope};
+use crate::{line_audit, matching, model, payment, scope};
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -149,13 +149,20 @@ pub fn check(
     progress: &Progress,
 ) -> Vec<Finding> {
     let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
-    let model = model::Model::new(month);
+    let (year, _) = units::parse_month(&options.month).expect("a checked month");
+    let model = model::Model::new(month, year);
     let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
+    let expected = payment::compute(&model, &scope);
+    let line_owner = payment::attach_lines(&model, &scope);
+    let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
     let ctx = rules::Context {
         model: &model,
         scope: &scope,
         outcomes: &outcomes,
+        expected: &expected,
+        line_owner: &line_owner,
+        line_item: &line_item,
         config: &options.config,
         lang: options.lang,
         month: &options.month,

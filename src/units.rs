@@ -219,3 +219,28 @@ mod tests {
         assert_eq!(parse_month("2026-13"), None);
     }
 }
+
+/// `n / d` rounded half away from zero (四舍五入), exactly; `d` must not be 0.
+pub fn div_round(n: i128, d: i128) -> i128 {
+    let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
+    let q = n / d;
+    let r = n % d;
+    if 2 * r.abs() >= d { q + n.signum() } else { q }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::div_round;
+
+    #[test]
+    fn halves_round_away_from_zero() {
+        assert_eq!(div_round(5, 10), 1);
+        assert_eq!(div_round(-5, 10), -1);
+        assert_eq!(div_round(4, 10), 0);
+        assert_eq!(div_round(15, 10), 2);
+        assert_eq!(div_round(25, 10), 3);
+        assert_eq!(div_round(-25, 10), -3);
+        assert_eq!(div_round(7, -2), -4);
+        assert_eq!(div_round(0, 3), 0);
+    }
+}

@@ -6,10 +6,14 @@
 //! an example, its parameters — and that text, read from the file itself, is what
 //! `yidi rules` prints.
 
+pub mod amount;
+pub mod catalogue;
+pub mod duplicate;
 pub mod filing;
 pub mod hospital;
 pub mod policy;
 pub mod registry;
+pub mod reversal;
 pub mod scope;
 
 use std::cmp::Ordering;
@@ -20,7 +24,8 @@ use serde::Serialize;
 use crate::Lang;
 use crate::config::{Config, Level};
 use crate::matching::Outcome;
-use crate::model::{Filing, Model, Settlement, prov};
+use crate::model::{CatalogueItem, Filing, Model, Settlement, prov};
+use crate::payment::Expected;
 use crate::scope::Scope;
 
 /// One finding (SPEC §9 `findings`).
@@ -115,6 +120,12 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub scope: &'a Scope,
     pub outcomes: &'a [Outcome],
+    /// §6's expected payment of each settlement row.
+    pub expected: &'a [Expected],
+    /// The settlement row each fee line belongs to.
+    pub line_owner: &'a [Option<usize>],
+    /// The treatment-place catalogue row of each fee line valid on its date.
+    pub line_item: &'a [Option<&'a CatalogueItem>],
     pub config: &'a Config,
     pub lang: Lang,
     pub month: &'a str,
@@ -127,6 +138,32 @@ impl Context<'_> {
             Lang::Zh => zh,
             Lang::En => en,
         }
+    }
+
+    /// Fee lines looked at (SPEC §12): those of settlements that are not excluded, not
+    /// copies, not reversals; with the index of their settlement.
+    pub fn checked_lines(&self) -> impl Iterator<Item = (usize, usize)> {
+        self.line_owner.iter().enumerate().filter_map(|(k, owner)| {
+            owner
+                .filter(|&i| self.scope.is_checked_settlement(i))
+                .map(|i| (k, i))
+        })
+    }
+
+    /// A finding about fee line `k` of settlement `i`.
+    pub fn line_finding(
+        &self,
+        rule: &'static str,
+        level: Level,
+        k: usize,
+        i: usize,
+        amount: Option<i64>,
+        detail: String,
+    ) -> Finding {
+        let mut f = Finding::settlement(rule, level, self, i, detail);
+        f.feedetl_sn = Some(self.model.fee_lines.feedetl_sn[k].clone());
+        f.amount = amount;
+        f
     }
 
     /// Rows looked at by the settlement rules, in row order.
@@ -187,133 +224,42 @@ macro_rules! rule {
 }
 
 /// Every rule, in code order.
+#[rustfmt::skip]
 pub static RULES: &[Rule] = &[
-    rule!(
-        "FIL001",
-        Hold,
-        "filing",
-        filing::no_filing,
-        "filing/no_filing.rs"
-    ),
-    rule!(
-        "FIL002",
-        Hold,
-        "filing",
-        filing::filing_expired,
-        "filing/filing_expired.rs"
-    ),
-    rule!(
-        "FIL003",
-        Hold,
-        "filing",
-        filing::filing_not_begun,
-        "filing/filing_not_begun.rs"
-    ),
-    rule!(
-        "FIL004",
-        Hold,
-        "filing",
-        filing::filing_cancelled,
-        "filing/filing_cancelled.rs"
-    ),
-    rule!(
-        "FIL005",
-        Hold,
-        "filing",
-        filing::filed_after_settlement,
-        "filing/filed_after_settlement.rs"
-    ),
-    rule!(
-        "FIL006",
-        Hold,
-        "filing",
-        filing::filing_for_other_area,
-        "filing/filing_for_other_area.rs"
-    ),
-    rule!(
-        "FIL007",
-        Flag,
-        "filing",
-        filing::single_use_filing_reused,
-        "filing/single_use_filing_reused.rs"
-    ),
-    rule!(
-        "HOS001",
-        Hold,
-        "hospital",
-        hospital::hospital_not_networked,
-        "hospital/hospital_not_networked.rs"
-    ),
-    rule!(
-        "HOS002",
-        Hold,
-        "hospital",
-        hospital::visit_type_not_networked,
-        "hospital/visit_type_not_networked.rs"
-    ),
-    rule!(
-        "HOS003",
-        Flag,
-        "hospital",
-        hospital::treatment_area_mismatch,
-        "hospital/treatment_area_mismatch.rs"
-    ),
-    rule!(
-        "PER001",
-        Flag,
-        "scope",
-        scope::outside_month,
-        "scope/outside_month.rs"
-    ),
-    rule!(
-        "POL003",
-        Hold,
-        "policy",
-        policy::resident_outpatient_cross_province,
-        "policy/resident_outpatient_cross_province.rs"
-    ),
-    rule!(
-        "POL004",
-        Hold,
-        "policy",
-        policy::chronic_disease_not_listed,
-        "policy/chronic_disease_not_listed.rs"
-    ),
-    rule!(
-        "POL005",
-        Hold,
-        "policy",
-        policy::not_insured,
-        "policy/not_insured.rs"
-    ),
-    rule!(
-        "REG001",
-        Flag,
-        "registry",
-        registry::duplicate_long_term_filing,
-        "registry/duplicate_long_term_filing.rs"
-    ),
-    rule!(
-        "REG002",
-        Flag,
-        "registry",
-        registry::long_term_filing_cancelled_in_lock,
-        "registry/long_term_filing_cancelled_in_lock.rs"
-    ),
-    rule!(
-        "REG003",
-        Flag,
-        "registry",
-        registry::inconsistent_filing,
-        "registry/inconsistent_filing.rs"
-    ),
-    rule!(
-        "RTE001",
-        Flag,
-        "scope",
-        scope::same_area,
-        "scope/same_area.rs"
-    ),
+    rule!("AMT001", Hold, "amount", amount::settlement_identity, "amount/settlement_identity.rs"),
+    rule!("AMT002", Hold, "amount", amount::details_disagree, "amount/details_disagree.rs"),
+    rule!("AMT003", Flag, "amount", amount::summary_disagrees, "amount/summary_disagrees.rs"),
+    rule!("AMT004", Flag, "amount", amount::line_arithmetic, "amount/line_arithmetic.rs"),
+    rule!("CAT001", Deduct, "catalogue", catalogue::out_of_catalogue, "catalogue/out_of_catalogue.rs"),
+    rule!("CAT002", Deduct, "catalogue", catalogue::self_paid_class_billed, "catalogue/self_paid_class_billed.rs"),
+    rule!("CAT003", Flag, "catalogue", catalogue::billed_class_differs, "catalogue/billed_class_differs.rs"),
+    rule!("CAT004", Deduct, "catalogue", catalogue::price_above_ceiling, "catalogue/price_above_ceiling.rs"),
+    rule!("DUP001", Hold, "duplicate", duplicate::duplicate_setl_id, "duplicate/duplicate_setl_id.rs"),
+    rule!("DUP002", Flag, "duplicate", duplicate::duplicate_claim, "duplicate/duplicate_claim.rs"),
+    rule!("DUP003", Hold, "duplicate", duplicate::overlapping_stays, "duplicate/overlapping_stays.rs"),
+    rule!("FIL001", Hold, "filing", filing::no_filing, "filing/no_filing.rs"),
+    rule!("FIL002", Hold, "filing", filing::filing_expired, "filing/filing_expired.rs"),
+    rule!("FIL003", Hold, "filing", filing::filing_not_begun, "filing/filing_not_begun.rs"),
+    rule!("FIL004", Hold, "filing", filing::filing_cancelled, "filing/filing_cancelled.rs"),
+    rule!("FIL005", Hold, "filing", filing::filed_after_settlement, "filing/filed_after_settlement.rs"),
+    rule!("FIL006", Hold, "filing", filing::filing_for_other_area, "filing/filing_for_other_area.rs"),
+    rule!("FIL007", Flag, "filing", filing::single_use_filing_reused, "filing/single_use_filing_reused.rs"),
+    rule!("HOS001", Hold, "hospital", hospital::hospital_not_networked, "hospital/hospital_not_networked.rs"),
+    rule!("HOS002", Hold, "hospital", hospital::visit_type_not_networked, "hospital/visit_type_not_networked.rs"),
+    rule!("HOS003", Flag, "hospital", hospital::treatment_area_mismatch, "hospital/treatment_area_mismatch.rs"),
+    rule!("PER001", Flag, "scope", scope::outside_month, "scope/outside_month.rs"),
+    rule!("POL001", Deduct, "policy", policy::fund_overpaid, "policy/fund_overpaid.rs"),
+    rule!("POL002", Flag, "policy", policy::fund_underpaid, "policy/fund_underpaid.rs"),
+    rule!("POL003", Hold, "policy", policy::resident_outpatient_cross_province, "policy/resident_outpatient_cross_province.rs"),
+    rule!("POL004", Hold, "policy", policy::chronic_disease_not_listed, "policy/chronic_disease_not_listed.rs"),
+    rule!("POL005", Hold, "policy", policy::not_insured, "policy/not_insured.rs"),
+    rule!("POL006", Flag, "policy", policy::no_policy, "policy/no_policy.rs"),
+    rule!("REG001", Flag, "registry", registry::duplicate_long_term_filing, "registry/duplicate_long_term_filing.rs"),
+    rule!("REG002", Flag, "registry", registry::long_term_filing_cancelled_in_lock, "registry/long_term_filing_cancelled_in_lock.rs"),
+    rule!("REG003", Flag, "registry", registry::inconsistent_filing, "registry/inconsistent_filing.rs"),
+    rule!("REV001", Flag, "reversal", reversal::original_not_in_month, "reversal/original_not_in_month.rs"),
+    rule!("REV002", Hold, "reversal", reversal::bad_reversal, "reversal/bad_reversal.rs"),
+    rule!("RTE001", Flag, "scope", scope::same_area, "scope/same_area.rs"),
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {
@@ -328,9 +274,10 @@ pub fn run(ctx: &Context, only: Option<&str>) -> Vec<Finding> {
         .filter(|rule| only.is_none_or(|code| rule.code == code))
         .flat_map_iter(|rule| (rule.check)(ctx))
         .filter(|f| {
+            // By the insured province; AMT003 has none (its area is the hospital's).
             let settings = match f.insuplc_admdvs.as_deref() {
-                Some(area) => ctx.config.for_province(prov(area)),
-                None => &ctx.config.defaults,
+                Some(area) if f.rule != "AMT003" => ctx.config.for_province(prov(area)),
+                _ => &ctx.config.defaults,
             };
             settings.is_enabled(f.rule)
         })

@@ -1,7 +1,8 @@
 //! Per-rule fixtures: `tests/fixtures/rules/<CODE>.txt` states at its top the findings the
 //! rule must produce (`# expect:` lines) and holds the month's files after `== <path>`
 //! lines. The month is the sample's reference tables plus these files; a short CSV names
-//! only the columns it cares about and the rest take the defaults below. The test runs
+//! only the columns it cares about and the rest take the defaults below (a settlement of
+//! 1 000.00 in scope paying 500.00; a fee line of a 甲类 drug for 1 000.00). The test runs
 //! that rule alone and compares rule, level, keys and amount. The registry meta-tests
 //! check that every rule has its documentation sections and its fixture, and one code.
 
@@ -84,8 +85,27 @@ fn defaults(file: &str) -> Option<&'static [(&'static str, &'static str)]> {
         ("enddate", ""),
         ("wait_end", ""),
     ];
+    const FEEDETAIL: &[(&str, &str)] = &[
+        ("setl_id", "S1"),
+        ("feedetl_sn", "1"),
+        ("fee_ocur_time", "2026-10-03 09:00:00"),
+        ("med_list_codg", "XA01ABD075A002010100483"),
+        ("medins_list_codg", "HX1"),
+        ("med_chrgitm_type", "09"),
+        ("cnt", "10"),
+        ("pric", "100"),
+        ("det_item_fee_sumamt", "1000.00"),
+        ("pric_uplmt_amt", ""),
+        ("chrgitm_lv", "01"),
+        ("selfpay_prop", "0"),
+        ("fulamt_ownpay_amt", "0.00"),
+        ("overlmt_amt", "0.00"),
+        ("preselfpay_amt", "0.00"),
+        ("inscp_scp_amt", "1000.00"),
+    ];
     match file.rsplit('/').next()? {
         "setlinfo.csv" => Some(SETLINFO),
+        "feedetail.csv" => Some(FEEDETAIL),
         "filings.csv" => Some(FILINGS),
         "enrollment.csv" => Some(ENROLLMENT),
         _ => None,
@@ -122,24 +142,29 @@ fn expand(file: &str, text: &str) -> String {
     out
 }
 
-/// What a fixture expects: rule, level, fixmedins_code, setl_id, trt_dcla_detl_sn,
-/// psn_no, amount — `-` for null.
-type Expected = Vec<[String; 7]>;
+/// What a fixture expects: rule, level, fixmedins_code, setl_id, feedetl_sn,
+/// trt_dcla_detl_sn, psn_no, amount — `-` for null.
+type Expected = Vec<[String; 8]>;
 
 struct Fixture {
     expected: Expected,
+    /// `# rejects: N`: rows the fixture means ingestion to reject (default 0).
+    rejects: usize,
     config: Option<String>,
     files: BTreeMap<String, String>,
 }
 
 fn parse(text: &str) -> Fixture {
     let mut expected = Vec::new();
+    let mut rejects = 0;
     let mut files = BTreeMap::new();
     let mut current: Option<(String, String)> = None;
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# expect:") {
             let parts: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
-            expected.push(parts.try_into().expect("7 fields after '# expect:'"));
+            expected.push(parts.try_into().expect("8 fields after '# expect:'"));
+        } else if let Some(n) = line.strip_prefix("# rejects:") {
+            rejects = n.trim().parse().expect("a count after '# rejects:'");
         } else if let Some(path) = line.strip_prefix("== ") {
             if let Some((p, t)) = current.take() {
                 files.insert(p, t);
@@ -156,6 +181,7 @@ fn parse(text: &str) -> Fixture {
     let config = files.remove("config.toml");
     Fixture {
         expected,
+        rejects,
         config,
         files,
     }
@@ -203,13 +229,14 @@ fn build(fixture: &Fixture) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
-fn key(f: &Finding) -> [String; 7] {
+fn key(f: &Finding) -> [String; 8] {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         f.rule.to_owned(),
         format!("{:?}", f.level).to_lowercase(),
         or_dash(&f.fixmedins_code),
         or_dash(&f.setl_id),
+        or_dash(&f.feedetl_sn),
         or_dash(&f.trt_dcla_detl_sn),
         or_dash(&f.psn_no),
         f.amount
@@ -229,8 +256,9 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         None => Config::default(),
     };
     let month = yidi::ingest::read_month(&dir, &config, &Progress::silent()).unwrap();
-    assert!(
-        month.rejects.is_empty(),
+    assert_eq!(
+        month.rejects.len(),
+        fixture.rejects,
         "{code}: fixture rows rejected: {:#?}",
         month.rejects
     );
@@ -244,7 +272,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
     for f in &findings {
         assert!(!f.detail.is_empty(), "{code}: a finding without detail");
     }
-    let mut expected = fixture.expected;
+    let mut expected = fixture.expected.clone();
     expected.sort();
     let mut found: Expected = findings.iter().map(key).collect();
     found.sort();

@@ -1,10 +1,34 @@
-//! Insured-place policy rules that decide whether a settlement may be settled at all:
-//! resident outpatient care across provinces, chronic diseases listed, enrollment.
-//! (The fund-payment recomputation, POL001, POL002 and POL006, lives with §6.)
+//! Insured-place policy rules (参保地政策): the fund payment against the policy
+//! (POL001, POL002, POL006, from [`crate::payment`]), and whether the settlement may be
+//! settled at all — resident outpatient care across provinces, chronic diseases listed,
+//! enrollment.
 
 pub mod chronic_disease_not_listed;
+pub mod fund_overpaid;
+pub mod fund_underpaid;
+pub mod no_policy;
 pub mod not_insured;
 pub mod resident_outpatient_cross_province;
+
+use crate::payment::Expected;
+use crate::rules::Context;
+
+/// Checked settlements with §6's expected payment: (row, expected, paid).
+pub fn recomputed<'c>(ctx: &'c Context) -> impl Iterator<Item = (usize, i64, i64)> + 'c {
+    ctx.checked_settlements()
+        .filter_map(|(i, s)| match ctx.expected[i] {
+            Expected::Hifp(expected) => Some((i, expected, s.amount("hifp_pay"))),
+            _ => None,
+        })
+}
+
+/// The `amount_tolerance` of a settlement's insured province, fen.
+pub fn tolerance(ctx: &Context, i: usize) -> i64 {
+    let s = &ctx.model.settlements[i];
+    ctx.config
+        .for_province(crate::model::prov(&s.insuplc_admdvs))
+        .amount_tolerance
+}
 
 use crate::model::{Settlement, prov};
 

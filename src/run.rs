@@ -21,7 +21,7 @@ use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
 use crate::rules::{self, Finding};
 use crate::units;
-use crate::{line_audit, matching, model, payment, scope};
+use crate::{clearing, line_audit, matching, model, payment, scope};
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -140,14 +140,24 @@ fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::err
         .collect()
 }
 
-/// Scope, matching and the rules (all, or the one `only` names) over an ingested month:
-/// the sorted findings.
+/// What checking a month gives.
+pub struct Checked {
+    /// Sorted by SPEC §9's key.
+    pub findings: Vec<Finding>,
+    /// The `settlements` table.
+    pub settlements: polars::prelude::DataFrame,
+    /// Settlement rows per status.
+    pub statuses: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Scope, matching, §6 and the rules (all, or the one `only` names) over an ingested
+/// month, and each settlement row's status.
 pub fn check(
     month: &Month,
     options: &MonthOptions,
     only: Option<&str>,
     progress: &Progress,
-) -> Vec<Finding> {
+) -> Checked {
     let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year);
@@ -170,12 +180,24 @@ pub fn check(
     let findings = rules::run(&ctx, only);
     stage.inc(rules::RULES.len() as u64);
     stage.finish(&format!(
-        "{} settlement rows, {} filings, {} findings",
+        "{} settlement rows, {} filings, {} fee lines, {} findings",
         model.settlements.len(),
         model.filings.len(),
+        model.fee_lines.len(),
         findings.len()
     ));
-    findings
+    let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
+    let mut statuses = std::collections::BTreeMap::new();
+    for row in &rows {
+        *statuses.entry(row.status.name()).or_default() += 1;
+    }
+    let settlements =
+        clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
+    Checked {
+        findings,
+        settlements,
+        statuses,
+    }
 }
 
 /// 1 when some finding is at the `--fail-on` level or above, else 0.
@@ -216,7 +238,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         ));
     }
 
-    let findings = check(&month, month_options, None, progress);
+    let checked = check(&month, month_options, None, progress);
+    let findings = &checked.findings;
 
     let write = progress.stage("write", 0, "files");
     let staging = Staging::new(&options.out_root, &month_options.month)?;
@@ -225,7 +248,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &month.rejects,
         month_options.lang,
     )?];
-    let findings_frame = output::findings_frame(&findings)
+    let findings_frame = output::findings_frame(findings)
         .map_err(|e| crate::error::OutputError::io(staging.path().join("findings"), e))?;
     outputs.extend(output::table::write_table(
         staging.path(),
@@ -234,9 +257,16 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &output::findings_scale,
         true,
     )?);
+    outputs.extend(output::table::write_table(
+        staging.path(),
+        "settlements",
+        &checked.settlements,
+        &clearing::settlements_scale,
+        true,
+    )?);
     outputs.extend(write_inputs(staging.path(), &month)?);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    let status = status_of(&findings, options.fail_on);
+    let status = status_of(findings, options.fail_on);
     write.finish(&format!("{} files", outputs.len() + 1));
 
     let manifest = Manifest {
@@ -254,7 +284,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         rows: Manifest::row_counts(&month.files),
         inputs: month.files,
         hospital_dir_mismatches: month.dir_mismatches,
-        findings: RuleCount::tally(&findings),
+        settlement_statuses: checked.statuses.clone(),
+        findings: RuleCount::tally(findings),
         outputs,
         stage_timings: progress.timings(),
         exit_status: status,

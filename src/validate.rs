@@ -115,6 +115,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             rows: Manifest::row_counts(&month.files),
             inputs: month.files,
             hospital_dir_mismatches: month.dir_mismatches,
+            settlement_statuses: Default::default(),
             findings: Vec::new(),
             outputs: vec![rejects],
             stage_timings: progress.timings(),

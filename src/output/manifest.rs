@@ -63,6 +63,8 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub rows: RowCounts,
     pub hospital_dir_mismatches: Vec<DirMismatch>,
+    /// Settlement rows per status (cleared, held, reversed, excluded).
+    pub settlement_statuses: std::collections::BTreeMap<&'static str, u64>,
     pub findings: Vec<RuleCount>,
     pub outputs: Vec<OutputFile>,
     pub stage_timings: Vec<StageTiming>,

@@ -51,8 +51,8 @@ fn the_sample_month_is_accepted_whole_and_typed() {
     let month = TempMonth::sample().ingest();
     assert!(month.rejects.is_empty(), "{:#?}", month.rejects);
     assert_counts_add_up(&month);
-    assert_eq!(month.setlinfo.height(), 24);
-    assert_eq!(month.feedetail.height(), 47);
+    assert_eq!(month.setlinfo.height(), 32);
+    assert_eq!(month.feedetail.height(), 58);
     assert!(month.dir_mismatches.is_empty());
     // Money is exact fen: the Nanchang example's 10 800.00 in scope and 8 500.00 paid.
     assert_eq!(
@@ -205,7 +205,7 @@ fn a_gbk_file_with_an_invalid_sequence_rejects_that_row() {
     let month = month.ingest();
     assert_eq!(encoding_of(&month, &rel), Encoding::Gb18030);
     let reject = only_reject(&month);
-    assert_eq!((reject.line, reject.column), (3, None));
+    assert_eq!((reject.line, reject.column), (4, None));
     assert!(matches!(
         reject.reason,
         Reason::Undecodable {
@@ -254,7 +254,7 @@ fn assert_one_reject_at(
     );
     assert!(!reject.reason.text(yidi::Lang::Zh).is_empty());
     assert_counts_add_up(&month);
-    assert_eq!(month.setlinfo.height(), 23);
+    assert_eq!(month.setlinfo.height(), 31);
 }
 
 #[test]
@@ -514,9 +514,9 @@ fn a_hospital_directory_named_unlike_its_rows_is_reported_and_kept() {
             mismatch.fixmedins_code.as_str(),
             mismatch.rows
         ),
-        ("nanchang", "H36010000001", 6)
+        ("nanchang", "H36010000001", 7)
     );
-    assert_eq!(month.setlinfo.height(), 24);
+    assert_eq!(month.setlinfo.height(), 32);
 }
 
 /// Rewrites every CSV input of a month as a Parquet file of text columns.

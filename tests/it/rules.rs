@@ -268,7 +268,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         config,
         lang: yidi::Lang::Zh,
     };
-    let findings = yidi::run::check(&month, &options, Some(code), &Progress::silent());
+    let findings = yidi::run::check(&month, &options, Some(code), &Progress::silent()).findings;
     for f in &findings {
         assert!(!f.detail.is_empty(), "{code}: a finding without detail");
     }

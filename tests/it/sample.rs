@@ -44,7 +44,7 @@ fn the_sample_month_gives_exactly_its_documented_findings() {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            [0, 1, 2, 3, 5, 6, 9]
+            [0, 1, 2, 3, 4, 5, 6, 9]
                 .iter()
                 .map(|&k| dash(&r[k]))
                 .collect::<Vec<_>>()

@@ -80,11 +80,47 @@ pub fn expected_hifp(inscp: i64, dedc: i64, pool_prop: i64, cap_left: i64) -> i6
     div_round(capped, RATIO_ONE) as i64
 }
 
+/// One settlement's claim on its person's deductible and cap: who, in scope, by which row.
+pub struct Claim<'a, K> {
+    pub key: K,
+    pub inscp: i64,
+    pub policy: &'a PolicyRow,
+}
+
+/// Takes the claims in order, each spending its key's deductible and cap (starting from
+/// `start`, the year-to-date figures), and returns each one's expected payment:
+/// `used` grows by `min(dedc, inscp)`, `paid` by the expected payment.
+pub fn spend_in_order<K: std::hash::Hash + Eq + Clone>(
+    claims: &[Claim<'_, K>],
+    start: impl Fn(&K) -> (i64, i64),
+) -> Vec<i64> {
+    let mut spent: HashMap<K, (i64, i64)> = HashMap::new();
+    claims
+        .iter()
+        .map(|claim| {
+            let (used, paid) = spent
+                .entry(claim.key.clone())
+                .or_insert_with(|| start(&claim.key));
+            let row = claim.policy;
+            let dedc = if row.per_year {
+                (row.dedc_std - *used).max(0)
+            } else {
+                row.dedc_std
+            };
+            let hifp = expected_hifp(claim.inscp, dedc, row.pool_prop, row.cap_year - *paid);
+            *used += dedc.min(claim.inscp);
+            *paid += hifp;
+            hifp
+        })
+        .collect()
+}
+
 /// The expected payment of every settlement row (by index).
 pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
     let index = PolicyIndex::new(&model.policy);
     let mut expected = vec![Expected::NotApplied; model.settlements.len()];
-    let mut spent: HashMap<(&str, &str, &str), (i64, i64)> = HashMap::new();
+    let mut claims = Vec::new();
+    let mut rows = Vec::new();
     for &i in &scope.order {
         let takes_part = matches!(scope.class[i], Class::Settlement | Class::SameArea)
             && scope.copy_of[i].is_none()
@@ -97,27 +133,25 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
             .hospitals
             .get(&s.fixmedins_code)
             .map(|h| tier(&h.hosp_lv));
-        let Some(row) = index.lookup(s, hospital_tier) else {
+        let Some(policy) = index.lookup(s, hospital_tier) else {
             expected[i] = Expected::NoPolicy;
             continue;
         };
-        let key = (s.psn_no.as_str(), s.insutype.as_str(), s.med_grp());
-        let (used, paid) = spent.entry(key).or_insert_with(|| {
-            model
-                .ytd
-                .get(&(key.0.to_owned(), key.1.to_owned(), key.2.to_owned()))
-                .copied()
-                .unwrap_or_default()
+        claims.push(Claim {
+            key: (s.psn_no.as_str(), s.insutype.as_str(), s.med_grp()),
+            inscp: s.amount("inscp_scp_amt"),
+            policy,
         });
-        let dedc = if row.per_year {
-            (row.dedc_std - *used).max(0)
-        } else {
-            row.dedc_std
-        };
-        let inscp = s.amount("inscp_scp_amt");
-        let hifp = expected_hifp(inscp, dedc, row.pool_prop, row.cap_year - *paid);
-        *used += dedc.min(inscp);
-        *paid += hifp;
+        rows.push(i);
+    }
+    let paid = spend_in_order(&claims, |key| {
+        model
+            .ytd
+            .get(&(key.0.to_owned(), key.1.to_owned(), key.2.to_owned()))
+            .copied()
+            .unwrap_or_default()
+    });
+    for (i, hifp) in rows.into_iter().zip(paid) {
         expected[i] = Expected::Hifp(hifp);
     }
     expected

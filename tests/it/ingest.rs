@@ -637,7 +637,7 @@ fn typed_parquet_inputs_give_identical_frames() {
 }
 
 /// The month copied with its hospital directories created in the given order.
-fn month_with_hospital_order(order: &[usize]) -> TempMonth {
+pub fn month_with_hospital_order(order: &[usize]) -> TempMonth {
     let month = TempMonth::sample();
     let exports = month.path("exports");
     let staged = month.tmp.path().join("staged");

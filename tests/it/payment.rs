@@ -27,8 +27,8 @@ fn row(dedc_std: i64, per_year: bool, pool_prop: i64, cap_year: i64) -> PolicyRo
 fn reference(claims: &[(usize, i64, usize)], rows: &[PolicyRow], ytd: &[(i64, i64)]) -> Vec<i64> {
     let yuan = |fen: i64| Decimal::new(fen, 2);
     let mut out = vec![0; claims.len()];
-    for person in 0..ytd.len() {
-        let (mut used, mut paid) = (yuan(ytd[person].0), yuan(ytd[person].1));
+    for (person, &(used_before, paid_before)) in ytd.iter().enumerate() {
+        let (mut used, mut paid) = (yuan(used_before), yuan(paid_before));
         for (k, &(who, inscp, r)) in claims.iter().enumerate() {
             if who != person {
                 continue;

@@ -174,3 +174,296 @@ pub fn settlements_scale(name: &str) -> Option<u32> {
     )
     .then_some(crate::units::MONEY_SCALE)
 }
+
+/// The sums of one clearing group (SPEC §7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub setl_cnt: i64,
+    pub persons: std::collections::BTreeSet<String>,
+    pub reversed_cnt: i64,
+    /// medfee_sumamt, hifp_pay, hifmi_pay, hifob_pay, maf_pay, oth_fund_pay,
+    /// fund_pay_sumamt, acct_pay, psn_cash_pay, held_amount, disputed_amount, cleared_amount.
+    pub money: [i64; 12],
+}
+
+/// The money columns of the clearing tables, in order.
+pub const CLEARING_MONEY: [&str; 12] = [
+    "medfee_sumamt",
+    "hifp_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_fund_pay",
+    "fund_pay_sumamt",
+    "acct_pay",
+    "psn_cash_pay",
+    "held_amount",
+    "disputed_amount",
+    "cleared_amount",
+];
+
+impl Totals {
+    fn add(&mut self, s: &crate::model::Settlement, row: &RowOutcome) {
+        if row.status == Status::Reversed {
+            self.reversed_cnt += 1;
+            return;
+        }
+        self.setl_cnt += 1;
+        self.persons.insert(s.psn_no.clone());
+        let oth = s.amount("cvlserv_pay") + s.amount("hifes_pay") + s.amount("oth_pay");
+        let values = [
+            s.amount("medfee_sumamt"),
+            s.amount("hifp_pay"),
+            s.amount("hifmi_pay"),
+            s.amount("hifob_pay"),
+            s.amount("maf_pay"),
+            oth,
+            s.fund_pay_sumamt(),
+            s.amount("acct_pay"),
+            s.amount("psn_cash_pay"),
+            row.held_amount,
+            row.disputed_amount,
+            row.cleared_amount,
+        ];
+        for (total, value) in self.money.iter_mut().zip(values) {
+            *total += value;
+        }
+    }
+}
+
+/// The clearing groups: by (insured area, treatment area, clr_type) and by (insured
+/// province, treatment province), over every row that is not excluded.
+pub struct Clearing {
+    pub by_area: std::collections::BTreeMap<(String, String, String), Totals>,
+    pub by_province: std::collections::BTreeMap<(String, String), Totals>,
+}
+
+pub fn clear(model: &Model, scope: &Scope, rows: &[RowOutcome]) -> Clearing {
+    let mut by_area: std::collections::BTreeMap<(String, String, String), Totals> =
+        Default::default();
+    let mut by_province: std::collections::BTreeMap<(String, String), Totals> = Default::default();
+    for (i, s) in model.settlements.iter().enumerate() {
+        if rows[i].status == Status::Excluded {
+            continue;
+        }
+        let treatment = &scope.treatment[i];
+        by_area
+            .entry((
+                s.insuplc_admdvs.clone(),
+                treatment.clone(),
+                s.clr_type.clone(),
+            ))
+            .or_default()
+            .add(s, &rows[i]);
+        by_province
+            .entry((
+                crate::model::prov(&s.insuplc_admdvs).to_owned(),
+                crate::model::prov(treatment).to_owned(),
+            ))
+            .or_default()
+            .add(s, &rows[i]);
+    }
+    Clearing {
+        by_area,
+        by_province,
+    }
+}
+
+fn totals_columns<'a>(
+    groups: impl Iterator<Item = &'a Totals> + Clone,
+) -> Vec<polars::prelude::Column> {
+    use polars::prelude::*;
+    let count = |name: &str, get: &dyn Fn(&Totals) -> i64| {
+        groups
+            .clone()
+            .map(|t| Some(get(t)))
+            .collect::<Int64Chunked>()
+            .with_name(name.into())
+            .into_column()
+    };
+    let mut columns = vec![
+        count("setl_cnt", &|t| t.setl_cnt),
+        count("psn_cnt", &|t| t.persons.len() as i64),
+        count("reversed_cnt", &|t| t.reversed_cnt),
+    ];
+    for (k, name) in CLEARING_MONEY.iter().enumerate() {
+        columns.push(count(name, &|t| t.money[k]));
+    }
+    columns
+}
+
+fn keyed_frame(
+    keys: Vec<(&str, Vec<String>)>,
+    totals: Vec<&Totals>,
+) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let height = totals.len();
+    let mut columns: Vec<Column> = keys
+        .into_iter()
+        .map(|(name, values)| {
+            values
+                .into_iter()
+                .map(Some)
+                .collect::<StringChunked>()
+                .with_name(name.into())
+                .into_column()
+        })
+        .collect();
+    columns.extend(totals_columns(totals.iter().copied()));
+    DataFrame::new(height, columns)
+}
+
+impl Clearing {
+    /// `clearing_by_area`: insured area × treatment area × clr_type, sorted by code.
+    pub fn by_area_frame(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+        let keys = |k: usize| {
+            self.by_area
+                .keys()
+                .map(|key| match k {
+                    0 => key.0.clone(),
+                    1 => key.1.clone(),
+                    _ => key.2.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        keyed_frame(
+            vec![
+                ("insuplc_admdvs", keys(0)),
+                ("fix_blng_admdvs", keys(1)),
+                ("clr_type", keys(2)),
+            ],
+            self.by_area.values().collect(),
+        )
+    }
+
+    /// `clearing_by_province`: insured province × treatment province, `inter` across
+    /// provinces, `intra` inside one.
+    pub fn by_province_frame(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+        let insured: Vec<String> = self.by_province.keys().map(|k| k.0.clone()).collect();
+        let treatment: Vec<String> = self.by_province.keys().map(|k| k.1.clone()).collect();
+        let scope: Vec<String> = self
+            .by_province
+            .keys()
+            .map(|(a, b)| if a == b { "intra" } else { "inter" }.to_owned())
+            .collect();
+        keyed_frame(
+            vec![
+                ("insured_prov", insured),
+                ("treatment_prov", treatment),
+                ("scope", scope),
+            ],
+            self.by_province.values().collect(),
+        )
+    }
+
+    /// Per province on either side of a cross-province pair: (receivable, payable), fen.
+    pub fn province_net(&self) -> std::collections::BTreeMap<String, (i64, i64)> {
+        let cleared = CLEARING_MONEY.len() - 1;
+        let mut net: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for ((insured, treatment), totals) in &self.by_province {
+            if insured == treatment {
+                continue;
+            }
+            net.entry(treatment.clone()).or_default().0 += totals.money[cleared];
+            net.entry(insured.clone()).or_default().1 += totals.money[cleared];
+        }
+        net
+    }
+
+    /// `province_net`: `prov`, `receivable`, `payable`, `net`.
+    pub fn province_net_frame(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+        use polars::prelude::*;
+        let net = self.province_net();
+        let money = |name: &str, get: &dyn Fn(&(i64, i64)) -> i64| {
+            net.values()
+                .map(|v| Some(get(v)))
+                .collect::<Int64Chunked>()
+                .with_name(name.into())
+                .into_column()
+        };
+        DataFrame::new(
+            net.len(),
+            vec![
+                net.keys()
+                    .map(|k| Some(k.as_str()))
+                    .collect::<StringChunked>()
+                    .with_name("prov".into())
+                    .into_column(),
+                money("receivable", &|v| v.0),
+                money("payable", &|v| v.1),
+                money("net", &|v| v.0 - v.1),
+            ],
+        )
+    }
+}
+
+/// The money columns of the clearing tables and `province_net`.
+pub fn clearing_scale(name: &str) -> Option<u32> {
+    (CLEARING_MONEY.contains(&name) || matches!(name, "receivable" | "payable" | "net"))
+        .then_some(crate::units::MONEY_SCALE)
+}
+
+/// `problems_by_hospital`: per (`fixmedins_code`, `rule`) the hospital's name, the level,
+/// the count and the money questioned (问题金额, the sum of the findings' amounts).
+pub fn problems_by_hospital(
+    model: &Model,
+    findings: &[Finding],
+) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let mut groups: std::collections::BTreeMap<(&str, &str), (Level, i64, i64)> =
+        Default::default();
+    for f in findings {
+        let Some(code) = f.fixmedins_code.as_deref() else {
+            continue;
+        };
+        let entry = groups.entry((code, f.rule)).or_insert((f.level, 0, 0));
+        entry.0 = entry.0.min(f.level);
+        entry.1 += 1;
+        entry.2 += f.amount.unwrap_or(0);
+    }
+    let text = |name: &str, values: Vec<String>| {
+        values
+            .into_iter()
+            .map(Some)
+            .collect::<StringChunked>()
+            .with_name(name.into())
+            .into_column()
+    };
+    let level_name = |level: Level| format!("{level:?}").to_lowercase();
+    DataFrame::new(
+        groups.len(),
+        vec![
+            text(
+                "fixmedins_code",
+                groups.keys().map(|k| k.0.to_owned()).collect(),
+            ),
+            text("rule", groups.keys().map(|k| k.1.to_owned()).collect()),
+            text(
+                "fixmedins_name",
+                groups
+                    .keys()
+                    .map(|k| {
+                        model
+                            .hospitals
+                            .get(k.0)
+                            .map(|h| h.fixmedins_name.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            ),
+            text("level", groups.values().map(|v| level_name(v.0)).collect()),
+            groups
+                .values()
+                .map(|v| Some(v.1))
+                .collect::<Int64Chunked>()
+                .with_name("cnt".into())
+                .into_column(),
+            groups
+                .values()
+                .map(|v| Some(v.2))
+                .collect::<Int64Chunked>()
+                .with_name("amount".into())
+                .into_column(),
+        ],
+    )
+}

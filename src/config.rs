@@ -20,7 +20,8 @@ pub const RULE_CODES: &[&str] = &[
     "POL006", "AMT001", "AMT002", "AMT003", "AMT004", "PER001", "RTE001",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A finding's level, most severe first (so `min` is the most severe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Hold,

@@ -146,6 +146,8 @@ pub struct Checked {
     pub findings: Vec<Finding>,
     /// The `settlements` table.
     pub settlements: polars::prelude::DataFrame,
+    /// `clearing_by_area`, `clearing_by_province`, `province_net`, `problems_by_hospital`.
+    pub clearing: Vec<(&'static str, polars::prelude::DataFrame)>,
     /// Settlement rows per status.
     pub statuses: std::collections::BTreeMap<&'static str, u64>,
 }
@@ -193,9 +195,23 @@ pub fn check(
     }
     let settlements =
         clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
+    let groups = clearing::clear(&model, &scope, &rows);
+    let clearing = vec![
+        ("clearing_by_area", groups.by_area_frame()),
+        ("clearing_by_province", groups.by_province_frame()),
+        ("province_net", groups.province_net_frame()),
+        (
+            "problems_by_hospital",
+            clearing::problems_by_hospital(&model, &findings),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, frame)| (name, frame.expect("columns of one height")))
+    .collect();
     Checked {
         findings,
         settlements,
+        clearing,
         statuses,
     }
 }
@@ -264,6 +280,19 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &clearing::settlements_scale,
         true,
     )?);
+    for (name, frame) in &checked.clearing {
+        let scale = |column: &str| match *name {
+            "problems_by_hospital" => output::findings_scale(column),
+            _ => clearing::clearing_scale(column),
+        };
+        outputs.extend(output::table::write_table(
+            staging.path(),
+            name,
+            frame,
+            &scale,
+            true,
+        )?);
+    }
     outputs.extend(write_inputs(staging.path(), &month)?);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let status = status_of(findings, options.fail_on);

@@ -100,17 +100,27 @@ impl Finding {
     /// The sort key of SPEC §9: rule, fixmedins_code, setl_id, feedetl_sn,
     /// trt_dcla_detl_sn, psn_no, detail — as text, nulls first.
     pub fn sort_cmp(&self, other: &Finding) -> Ordering {
-        let key = |f: &Finding| {
+        fn key(
+            f: &Finding,
+        ) -> (
+            &str,
+            Option<&str>,
+            Option<&str>,
+            Option<&str>,
+            Option<&str>,
+            Option<&str>,
+            &str,
+        ) {
             (
                 f.rule,
-                f.fixmedins_code.clone(),
-                f.setl_id.clone(),
-                f.feedetl_sn.clone(),
-                f.trt_dcla_detl_sn.clone(),
-                f.psn_no.clone(),
-                f.detail.clone(),
+                f.fixmedins_code.as_deref(),
+                f.setl_id.as_deref(),
+                f.feedetl_sn.as_deref(),
+                f.trt_dcla_detl_sn.as_deref(),
+                f.psn_no.as_deref(),
+                f.detail.as_str(),
             )
-        };
+        }
         key(self).cmp(&key(other))
     }
 }

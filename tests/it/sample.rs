@@ -1,5 +1,5 @@
-//! The bundled sample month: its findings are exactly the ones its README documents, and
-//! two runs give byte-identical tables.
+//! The bundled sample month: its findings are exactly the ones its README documents, its
+//! clearing adds up (SPEC §7), and two runs give byte-identical tables.
 
 use crate::util::{SAMPLE_MONTH, sample_dir};
 
@@ -71,4 +71,79 @@ fn two_runs_give_byte_identical_tables() {
         };
         assert_eq!(read(&a), read(&b), "{table}");
     }
+}
+
+fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn fen(text: &str) -> i64 {
+    yidi::units::parse_fixed(text, 2).unwrap()
+}
+
+#[test]
+fn the_clearing_of_the_sample_month_adds_up() {
+    let out = tempfile::tempdir().unwrap();
+    run(out.path());
+    let dir = out.path().join(SAMPLE_MONTH);
+    for table in ["clearing_by_area", "clearing_by_province"] {
+        let rows = csv_rows(&dir.join(format!("{table}.csv")));
+        assert!(!rows.is_empty());
+        for row in rows {
+            assert_eq!(
+                fen(&row["cleared_amount"])
+                    + fen(&row["held_amount"])
+                    + fen(&row["disputed_amount"]),
+                fen(&row["fund_pay_sumamt"]),
+                "{table}: {row:?}"
+            );
+        }
+    }
+    let nets = csv_rows(&dir.join("province_net.csv"));
+    assert_eq!(nets.iter().map(|r| fen(&r["net"])).sum::<i64>(), 0);
+    for row in &nets {
+        assert_eq!(
+            fen(&row["net"]),
+            fen(&row["receivable"]) - fen(&row["payable"])
+        );
+    }
+    // Every settlement row read is in exactly one status.
+    let settlements = csv_rows(&dir.join("settlements.csv"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let read: u64 = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["table"] == "setlinfo")
+        .map(|i| i["accepted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(settlements.len() as u64, read);
+    let statuses: u64 = manifest["settlement_statuses"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(statuses, read);
+    // Guangdong's hospitals are owed what Jiangxi's and Hunan's insured cleared there.
+    let guangdong = nets.iter().find(|r| r["prov"] == "44").unwrap();
+    assert_eq!(guangdong["receivable"], "9156.78");
 }

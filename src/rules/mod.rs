@@ -100,28 +100,14 @@ impl Finding {
     /// The sort key of SPEC §9: rule, fixmedins_code, setl_id, feedetl_sn,
     /// trt_dcla_detl_sn, psn_no, detail — as text, nulls first.
     pub fn sort_cmp(&self, other: &Finding) -> Ordering {
-        fn key(
-            f: &Finding,
-        ) -> (
-            &str,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            &str,
-        ) {
-            (
-                f.rule,
-                f.fixmedins_code.as_deref(),
-                f.setl_id.as_deref(),
-                f.feedetl_sn.as_deref(),
-                f.trt_dcla_detl_sn.as_deref(),
-                f.psn_no.as_deref(),
-                f.detail.as_str(),
-            )
-        }
-        key(self).cmp(&key(other))
+        self.rule
+            .cmp(other.rule)
+            .then_with(|| self.fixmedins_code.cmp(&other.fixmedins_code))
+            .then_with(|| self.setl_id.cmp(&other.setl_id))
+            .then_with(|| self.feedetl_sn.cmp(&other.feedetl_sn))
+            .then_with(|| self.trt_dcla_detl_sn.cmp(&other.trt_dcla_detl_sn))
+            .then_with(|| self.psn_no.cmp(&other.psn_no))
+            .then_with(|| self.detail.cmp(&other.detail))
     }
 }
 

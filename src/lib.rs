@@ -21,6 +21,7 @@ pub mod model;
 pub mod output;
 pub mod payment;
 pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod scope;

@@ -21,7 +21,7 @@ use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
 use crate::rules::{self, Finding};
 use crate::units;
-use crate::{clearing, line_audit, matching, model, payment, scope};
+use crate::{clearing, line_audit, matching, model, payment, report, scope};
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -150,6 +150,33 @@ pub struct Checked {
     pub clearing: Vec<(&'static str, polars::prelude::DataFrame)>,
     /// Settlement rows per status.
     pub statuses: std::collections::BTreeMap<&'static str, u64>,
+    /// The clearing groups behind the clearing tables.
+    pub groups: clearing::Clearing,
+    pub region_names: std::collections::BTreeMap<String, String>,
+    pub hospital_names: std::collections::BTreeMap<String, String>,
+}
+
+impl Checked {
+    /// (fund, cleared, held, disputed) over the clearing, fen.
+    pub fn totals(&self) -> (i64, i64, i64, i64) {
+        let money = |name: &str| {
+            let k = clearing::CLEARING_MONEY
+                .iter()
+                .position(|m| *m == name)
+                .expect("a money column");
+            self.groups
+                .by_province
+                .values()
+                .map(|t| t.money[k])
+                .sum::<i64>()
+        };
+        (
+            money("fund_pay_sumamt"),
+            money("cleared_amount"),
+            money("held_amount"),
+            money("disputed_amount"),
+        )
+    }
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over an ingested
@@ -213,6 +240,13 @@ pub fn check(
         settlements,
         clearing,
         statuses,
+        groups,
+        region_names: model::region_names(&month.regions),
+        hospital_names: model
+            .hospitals
+            .values()
+            .map(|h| (h.fixmedins_code.clone(), h.fixmedins_name.clone()))
+            .collect(),
     }
 }
 
@@ -234,6 +268,67 @@ fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// `report.html` and `report.xlsx`.
+fn write_reports(
+    dir: &Path,
+    checked: &Checked,
+    month: &Month,
+    options: &MonthOptions,
+) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    let counts = Manifest::row_counts(&month.files);
+    let nets = checked.groups.province_net();
+    let page = report::html::Page {
+        month: &options.month,
+        lang: options.lang,
+        rows_read: counts.read,
+        rejected: counts.rejected,
+        statuses: &checked.statuses,
+        totals: checked.totals(),
+        flows: checked
+            .groups
+            .by_province
+            .iter()
+            .filter(|((a, b), _)| a != b)
+            .map(|(k, t)| (k.clone(), t.money[clearing::CLEARING_MONEY.len() - 1]))
+            .collect(),
+        nets: &nets,
+        findings: &checked.findings,
+        region_names: &checked.region_names,
+        hospital_names: &checked.hospital_names,
+    };
+    let html_path = dir.join("report.html");
+    std::fs::write(&html_path, report::html::render(&page))
+        .map_err(|e| crate::error::OutputError::io(&html_path, e))?;
+    let findings = output::findings_frame(&checked.findings)
+        .map_err(|e| crate::error::OutputError::io(dir.join("report.xlsx"), e))?;
+    let rejects = output::rejects_frame(&month.rejects, options.lang)
+        .map_err(|e| crate::error::OutputError::io(dir.join("report.xlsx"), e))?;
+    let no_scale = |_: &str| None;
+    let mut tables: Vec<(&str, &polars::prelude::DataFrame, output::table::ScaleOf)> = vec![
+        ("findings", &findings, &output::findings_scale),
+        (
+            "settlements",
+            &checked.settlements,
+            &clearing::settlements_scale,
+        ),
+    ];
+    for (name, frame) in &checked.clearing {
+        let scale: output::table::ScaleOf = if *name == "problems_by_hospital" {
+            &output::findings_scale
+        } else {
+            &clearing::clearing_scale
+        };
+        tables.push((name, frame, scale));
+    }
+    tables.push(("rejects", &rejects, &no_scale));
+    let xlsx_path = dir.join("report.xlsx");
+    report::xlsx::write(&xlsx_path, &tables)?;
+    Ok(vec![
+        output::table::describe(dir, &html_path, checked.findings.len())?,
+        output::table::describe(dir, &xlsx_path, checked.findings.len())?,
+    ])
 }
 
 pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
@@ -293,6 +388,12 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
             true,
         )?);
     }
+    outputs.extend(write_reports(
+        staging.path(),
+        &checked,
+        &month,
+        month_options,
+    )?);
     outputs.extend(write_inputs(staging.path(), &month)?);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let status = status_of(findings, options.fail_on);

@@ -147,3 +147,55 @@ fn the_clearing_of_the_sample_month_adds_up() {
     let guangdong = nets.iter().find(|r| r["prov"] == "44").unwrap();
     assert_eq!(guangdong["receivable"], "9156.78");
 }
+
+#[test]
+fn the_reports_are_self_contained_and_masked() {
+    let out = tempfile::tempdir().unwrap();
+    run(out.path());
+    let dir = out.path().join(SAMPLE_MONTH);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for outside in ["<script", "<link", "https://", "src=\"http", "@import"] {
+        assert!(
+            !html.contains(outside),
+            "the report must open offline: {outside}"
+        );
+    }
+    assert!(html.contains("2026-10") && html.contains("<svg"));
+    assert!(
+        html.contains("江西省(36) → 广东省(44)"),
+        "the flows name provinces"
+    );
+    assert!(html.contains("8400.78"), "Jiangxi → Guangdong cleared");
+    assert!(
+        html.contains("FIL001") && html.contains("需要备案的异地结算"),
+        "rules explained"
+    );
+    let xlsx = std::fs::read(dir.join("report.xlsx")).unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an xlsx is a zip");
+    // Personal data never leaves unmasked: the sample's names and ids appear nowhere.
+    let filings = std::fs::read_to_string(crate::util::sample_dir().join("filings.csv")).unwrap();
+    let mut secrets = Vec::new();
+    for line in filings.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        secrets.push(fields[2].to_owned());
+        secrets.push(fields[3].to_owned());
+    }
+    let mut files = vec![dir.join("report.html")];
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv" || e == "json") {
+            files.push(path);
+        }
+    }
+    for path in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} shows {secret}",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `report.xlsx`: one sheet per table, each header in Chinese and English, money as numbers
+//! shown with 2 decimals. (A spreadsheet number is a binary double: the exact figures are
+//! the CSV and Parquet tables; the workbook is for reading.)
+
+use std::path::Path;
+
+use polars::prelude::*;
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use super::labels;
+use crate::error::OutputError;
+use crate::output::table::ScaleOf;
+
+/// Excel's last row, header included.
+const MAX_ROWS: usize = 1_048_575;
+
+fn sheet_error(path: &Path, error: XlsxError) -> OutputError {
+    OutputError::io(path, error)
+}
+
+enum Cell {
+    Money(f64),
+    Number(f64),
+    Text(String),
+    Empty,
+}
+
+/// The first `rows` cells of a column: fixed-point columns as numbers in yuan.
+fn cells(column: &Column, scale: Option<u32>, rows: usize) -> PolarsResult<Vec<Cell>> {
+    let series = column.as_materialized_series();
+    Ok(match (series.dtype(), scale) {
+        (DataType::Int64, Some(scale)) => {
+            let divisor = 10f64.powi(scale as i32);
+            series
+                .i64()?
+                .iter()
+                .take(rows)
+                .map(|v| v.map_or(Cell::Empty, |v| Cell::Money(v as f64 / divisor)))
+                .collect()
+        }
+        (DataType::Int64, None) => series
+            .i64()?
+            .iter()
+            .take(rows)
+            .map(|v| v.map_or(Cell::Empty, |v| Cell::Number(v as f64)))
+            .collect(),
+        _ => series
+            .cast(&DataType::String)?
+            .str()?
+            .iter()
+            .take(rows)
+            .map(|v| v.map_or(Cell::Empty, |v| Cell::Text(v.to_owned())))
+            .collect(),
+    })
+}
+
+/// Writes the tables, each `(name, frame, scale)`, to `path`.
+pub fn write(path: &Path, tables: &[(&str, &DataFrame, ScaleOf)]) -> Result<(), OutputError> {
+    let mut workbook = Workbook::new();
+    let header = Format::new().set_bold().set_text_wrap();
+    let money = Format::new().set_num_format("#,##0.00");
+    let mut notes = Vec::new();
+    for (name, frame, scale_of) in tables {
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(|e| sheet_error(path, e))?;
+        let title = format!("{} {}", labels::table_zh(name), name);
+        sheet
+            .set_name(title.chars().take(31).collect::<String>())
+            .map_err(|e| sheet_error(path, e))?;
+        let columns = frame.columns();
+        for (c, column) in columns.iter().enumerate() {
+            let name = column.name().as_str();
+            let text = format!("{}\n{}", labels::zh(name), name);
+            sheet
+                .write_string_with_format(0, c as u16, text, &header)
+                .map_err(|e| sheet_error(path, e))?;
+            sheet
+                .set_column_width(
+                    c as u16,
+                    if name == "detail" || name == "reason" {
+                        60
+                    } else {
+                        16
+                    },
+                )
+                .map_err(|e| sheet_error(path, e))?;
+        }
+        sheet
+            .set_freeze_panes(1, 0)
+            .map_err(|e| sheet_error(path, e))?;
+        let rows = frame.height().min(MAX_ROWS - 1);
+        if rows < frame.height() {
+            notes.push(format!(
+                "{name}: {} rows, the first {rows} shown; the CSV and Parquet tables hold all",
+                frame.height()
+            ));
+        }
+        // Constant-memory sheets are written row by row.
+        let cells: Vec<Vec<Cell>> = columns
+            .iter()
+            .map(|column| cells(column, scale_of(column.name()), rows))
+            .collect::<PolarsResult<_>>()
+            .map_err(|e| OutputError::io(path, e))?;
+        for r in 0..rows {
+            for (c, column) in cells.iter().enumerate() {
+                let (row, col) = (r as u32 + 1, c as u16);
+                match &column[r] {
+                    Cell::Money(v) => sheet.write_number_with_format(row, col, *v, &money),
+                    Cell::Number(v) => sheet.write_number(row, col, *v),
+                    Cell::Text(v) => sheet.write_string(row, col, v),
+                    Cell::Empty => continue,
+                }
+                .map_err(|e| sheet_error(path, e))?;
+            }
+        }
+    }
+    if !notes.is_empty() {
+        let sheet = workbook.add_worksheet();
+        sheet
+            .set_name("说明 notes")
+            .map_err(|e| sheet_error(path, e))?;
+        for (r, note) in notes.iter().enumerate() {
+            sheet
+                .write_string(r as u32, 0, note)
+                .map_err(|e| sheet_error(path, e))?;
+        }
+    }
+    workbook.save(path).map_err(|e| sheet_error(path, e))
+}

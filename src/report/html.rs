@@ -388,7 +388,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}svg text.l{{font-size:
         .collect();
     let _ = write!(
         html,
-        "<h2>{}</h2>{}<p class=\"note\">{}</p></body></html>\n",
+        "<h2>{}</h2>{}<p class=\"note\">{}</p></body></html>",
         t("本月出现的规则说明", "The rules that found something"),
         table(
             &[
@@ -404,6 +404,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}svg text.l{{font-size:
             "`yidi rules` lists every rule."
         )
     );
+    html.push('\n');
     html
 }
 

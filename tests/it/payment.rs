@@ -113,8 +113,34 @@ fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
     frame.column(name).unwrap().i64().unwrap().iter().collect()
 }
 
-/// Every settlement row's money obeys SPEC §7's laws.
+/// Every settlement row's money obeys SPEC §7's laws, and so does every clearing group;
+/// the province nets sum to zero.
 fn assert_money_laws(month: &yidi::ingest::Month, result: &Checked) {
+    let money = |name: &str| {
+        yidi::clearing::CLEARING_MONEY
+            .iter()
+            .position(|m| *m == name)
+            .unwrap()
+    };
+    let (fund, cleared, held, disputed) = (
+        money("fund_pay_sumamt"),
+        money("cleared_amount"),
+        money("held_amount"),
+        money("disputed_amount"),
+    );
+    for totals in result
+        .groups
+        .by_area
+        .values()
+        .chain(result.groups.by_province.values())
+    {
+        assert_eq!(
+            totals.money[cleared] + totals.money[held] + totals.money[disputed],
+            totals.money[fund]
+        );
+    }
+    let nets = result.groups.province_net();
+    assert_eq!(nets.values().map(|(r, p)| r - p).sum::<i64>(), 0);
     let setlinfo = &month.setlinfo;
     let mut paid: HashMap<(String, String, i64), (i64, i64)> = HashMap::new();
     let (codes, ids, lines) = (

@@ -199,3 +199,64 @@ fn the_reports_are_self_contained_and_masked() {
         }
     }
 }
+
+/// The sample's province nets, computed by hand from its README's cases: Jiangxi's insured
+/// cleared 8 400.78 in Guangdong (the Nanchang example's 8 500.00, two more stays of
+/// 374.00 and 153.00 − 31.22, and the reversal of an August stay, −595.00) and 1 076.00 in
+/// Hunan (two chronic visits, 668.00 and 488.00 − 80.00); Hunan's insured 756.00 in
+/// Guangdong (two referred stays of 378.00, one of them paid 388.00 − 10.00); Guangdong's
+/// 235.03 in Hunan (the emergency stay's 246.50 − 11.47); Jilin's nothing in Jiangxi (all
+/// three held).
+#[test]
+fn the_province_nets_equal_the_hand_computed_ones() {
+    let out = tempfile::tempdir().unwrap();
+    run(out.path());
+    let nets = csv_rows(&out.path().join(SAMPLE_MONTH).join("province_net.csv"));
+    let got: Vec<[String; 4]> = nets
+        .iter()
+        .map(|r| {
+            [
+                r["prov"].clone(),
+                r["receivable"].clone(),
+                r["payable"].clone(),
+                r["net"].clone(),
+            ]
+        })
+        .collect();
+    let expected = [
+        ["22", "0.00", "0.00", "0.00"],
+        ["36", "0.00", "9476.78", "-9476.78"],
+        ["43", "1311.03", "756.00", "555.03"],
+        ["44", "9156.78", "235.03", "8921.75"],
+    ];
+    assert_eq!(got, expected.map(|r| r.map(str::to_owned)).to_vec());
+}
+
+#[test]
+fn text_cells_that_look_like_formulas_are_neutralised_and_numbers_stay_numbers() {
+    let month = crate::util::TempMonth::sample();
+    // A psn_no a spreadsheet would run, on a settlement that gets a finding (FIL001).
+    month.set_field(
+        "exports/H44010000001/setlinfo.csv",
+        3,
+        "psn_no",
+        "=HYPERLINK(1)",
+    );
+    let out = month.out();
+    assert_cmd::Command::cargo_bin("yidi")
+        .unwrap()
+        .args(["run", month.dir.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let findings = std::fs::read_to_string(out.join(SAMPLE_MONTH).join("findings.csv")).unwrap();
+    assert!(findings.contains(",'=HYPERLINK(1),"), "{findings}");
+    assert!(!findings.contains(",=HYPERLINK"));
+    let settlements =
+        std::fs::read_to_string(out.join(SAMPLE_MONTH).join("settlements.csv")).unwrap();
+    assert!(
+        settlements.contains(",-595.00"),
+        "a negative amount is written as a number"
+    );
+    assert!(!settlements.contains("'-595.00"));
+}

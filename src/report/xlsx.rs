@@ -1,6 +1,6 @@
 //! `report.xlsx`: one sheet per table, each header in Chinese and English, money as numbers
-//! shown with 2 decimals. (A spreadsheet number is a binary double: the exact figures are
-//! the CSV and Parquet tables; the workbook is for reading.)
+//! shown with 2 decimals, at most 100 000 rows a sheet. (A spreadsheet number is a binary
+//! double: the exact figures are the CSV and Parquet tables; the workbook is for reading.)
 
 use std::path::Path;
 
@@ -11,8 +11,10 @@ use super::labels;
 use crate::error::OutputError;
 use crate::output::table::ScaleOf;
 
-/// Excel's last row, header included.
-const MAX_ROWS: usize = 1_048_575;
+/// Rows shown per sheet: the workbook is for reading (a province's month has millions of
+/// findings, and writing them all would cost more than the rest of the run); the CSV and
+/// Parquet tables hold every row, and a notes sheet says where a sheet was cut.
+const MAX_ROWS: usize = 100_000;
 
 fn sheet_error(path: &Path, error: XlsxError) -> OutputError {
     OutputError::io(path, error)
@@ -89,7 +91,7 @@ pub fn write(path: &Path, tables: &[(&str, &DataFrame, ScaleOf)]) -> Result<(), 
         sheet
             .set_freeze_panes(1, 0)
             .map_err(|e| sheet_error(path, e))?;
-        let rows = frame.height().min(MAX_ROWS - 1);
+        let rows = frame.height().min(MAX_ROWS);
         if rows < frame.height() {
             notes.push(format!(
                 "{name}: {} rows, the first {rows} shown; the CSV and Parquet tables hold all",

@@ -362,15 +362,11 @@ pub fn read_month(
             ..RowRules::default()
         },
     };
-    let reference_tables = [
-        Table::Hospitals,
-        Table::Catalogue,
-        Table::Policy,
-        Table::OpspDiseases,
-        Table::Filings,
-        Table::Enrollment,
-        Table::Ytd,
-    ];
+    // Every table but regions (read above) and the hospitals' exports (read below).
+    let reference_tables: Vec<Table> = Table::ALL
+        .into_iter()
+        .filter(|t| *t != Table::Regions && !t.per_hospital())
+        .collect();
     let (reference, exports) = rayon::join(
         || {
             reference_tables

@@ -423,6 +423,13 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     };
     manifest.write(staging.path())?;
     let results = staging.commit()?;
+    output::history::append(
+        &options.out_root,
+        &month_options.month,
+        &manifest.run_id,
+        &manifest.finished,
+        &manifest.findings,
+    )?;
     progress.message(&format!(
         "{}: {} rows read, {} accepted, {} rejected",
         results.display(),

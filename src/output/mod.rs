@@ -1,6 +1,7 @@
 //! Everything a run writes: tables (CSV and Parquet), rejects, the manifest, all staged and
 //! moved into place at the end.
 
+pub mod history;
 pub mod manifest;
 pub mod staging;
 pub mod table;

@@ -296,15 +296,23 @@ fn a_failed_run_leaves_the_previous_results_intact() {
         std::fs::read(results.join("manifest.json")).unwrap(),
         before
     );
-    let leftovers: Vec<_> = std::fs::read_dir(month.out())
+    let mut leftovers: Vec<_> = std::fs::read_dir(month.out())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    leftovers.sort();
     assert_eq!(
         leftovers,
-        vec![SAMPLE_MONTH.to_owned()],
-        "no temporary directory or lock left"
+        ["2026-10", "history.csv", "history.parquet"],
+        "no temporary directory or lock left, the history of the first run only"
     );
+    let history = std::fs::read_to_string(month.out().join("history.csv")).unwrap();
+    let runs: std::collections::BTreeSet<&str> = history
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1))
+        .collect();
+    assert_eq!(runs.len(), 1, "the failed run added nothing to the history");
 }
 
 #[test]
@@ -395,4 +403,66 @@ fn fail_on_decides_when_findings_exit_1() {
     run("hold").code(0);
     run("deduct").code(0);
     run("flag").code(1);
+}
+
+#[test]
+fn each_finished_run_appends_its_rule_counts_to_the_history() {
+    let out = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        yidi()
+            .args(["run", sample_dir().to_str().unwrap(), "--quiet", "--out"])
+            .arg(out.path())
+            .assert()
+            .code(0);
+    }
+    let text = std::fs::read_to_string(out.path().join("history.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let rules = manifest(&out.path().join(SAMPLE_MONTH))["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(rows.len(), 2 * rules, "one row per rule per run");
+    let fil004: Vec<&&str> = rows.iter().filter(|r| r.contains(",FIL004,")).collect();
+    assert_eq!(fil004.len(), 2);
+    assert!(
+        fil004[0].starts_with("2026-10,") && fil004[0].ends_with(",1,816.00"),
+        "{}",
+        fil004[0]
+    );
+    assert!(out.path().join("history.parquet").is_file());
+}
+
+#[test]
+fn a_second_run_on_a_locked_month_exits_5_naming_the_holder() {
+    let out = tempfile::tempdir().unwrap();
+    // A live process holds the lock: this test's own.
+    std::fs::write(
+        out.path().join(".2026-10.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    yidi()
+        .args(["run", sample_dir().to_str().unwrap(), "--quiet", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(format!(
+            "pid {}",
+            std::process::id()
+        )));
+    assert!(
+        !out.path().join(SAMPLE_MONTH).exists(),
+        "the locked-out run wrote nothing"
+    );
+    // A lock whose process is gone is stale and taken over.
+    std::fs::write(out.path().join(".2026-10.lock"), "999999999\n").unwrap();
+    yidi()
+        .args(["run", sample_dir().to_str().unwrap(), "--quiet", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0);
+    assert!(
+        !out.path().join(".2026-10.lock").exists(),
+        "the lock is released"
+    );
 }

@@ -31,8 +31,10 @@ pub struct RuleCount {
 impl RuleCount {
     pub fn tally(findings: &[crate::rules::Finding]) -> Vec<RuleCount> {
         // Every rule, those that found nothing too, so that trends show the zeros.
-        let mut by_rule: std::collections::BTreeMap<&'static str, (u64, i64)> =
-            crate::rules::RULES.iter().map(|r| (r.code, (0, 0))).collect();
+        let mut by_rule: std::collections::BTreeMap<&'static str, (u64, i64)> = crate::rules::RULES
+            .iter()
+            .map(|r| (r.code, (0, 0)))
+            .collect();
         for f in findings {
             let entry = by_rule.entry(f.rule).or_default();
             entry.0 += 1;

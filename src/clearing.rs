@@ -429,7 +429,6 @@ pub fn problems_by_hospital(
             .with_name(name.into())
             .into_column()
     };
-    let level_name = |level: Level| format!("{level:?}").to_lowercase();
     DataFrame::new(
         groups.len(),
         vec![
@@ -451,7 +450,10 @@ pub fn problems_by_hospital(
                     })
                     .collect(),
             ),
-            text("level", groups.values().map(|v| level_name(v.0)).collect()),
+            text(
+                "level",
+                groups.values().map(|v| v.0.name().to_owned()).collect(),
+            ),
             groups
                 .values()
                 .map(|v| Some(v.1))

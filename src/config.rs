@@ -86,6 +86,17 @@ impl Default for Settings {
     }
 }
 
+impl Level {
+    /// The level as written in findings and reports: `hold`, `deduct`, `flag`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Hold => "hold",
+            Level::Deduct => "deduct",
+            Level::Flag => "flag",
+        }
+    }
+}
+
 impl Settings {
     pub fn is_enabled(&self, rule: &str) -> bool {
         !self.disabled_rules.iter().any(|r| r == rule)

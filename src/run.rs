@@ -92,7 +92,7 @@ pub struct Outcome {
 }
 
 /// A run id that sorts by time: `20261122T072054Z-<pid>`.
-fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+pub fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
 }
 

@@ -57,16 +57,7 @@ pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
             .with_name(name.into())
             .into_column()
     };
-    let level = |f: &Finding| {
-        Some(
-            match f.level {
-                crate::config::Level::Hold => "hold",
-                crate::config::Level::Deduct => "deduct",
-                crate::config::Level::Flag => "flag",
-            }
-            .to_owned(),
-        )
-    };
+    let level = |f: &Finding| Some(f.level.name().to_owned());
     let amount: Int64Chunked = findings.iter().map(|f| f.amount).collect();
     DataFrame::new(
         findings.len(),

@@ -308,7 +308,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}svg text.l{{font-size:
         .iter()
         .map(|(k, v)| {
             let level = rules::find(k)
-                .map(|r| format!("{:?}", r.level).to_lowercase())
+                .map(|r| r.level.name().to_owned())
                 .unwrap_or_default();
             vec![
                 k.to_string(),

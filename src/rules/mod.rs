@@ -302,7 +302,7 @@ pub fn explain(
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<crate::exit::ExitStatus> {
     let io = |e: std::io::Error| crate::error::OutputError::io("<stdout>", e);
-    let level = |rule: &Rule| format!("{:?}", rule.level).to_lowercase();
+    let level = |rule: &Rule| rule.level.name();
     match code {
         Some(code) => {
             let rule = find(code).ok_or_else(|| {

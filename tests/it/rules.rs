@@ -233,7 +233,7 @@ fn key(f: &Finding) -> [String; 8] {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     [
         f.rule.to_owned(),
-        format!("{:?}", f.level).to_lowercase(),
+        f.level.name().to_owned(),
         or_dash(&f.fixmedins_code),
         or_dash(&f.setl_id),
         or_dash(&f.feedetl_sn),

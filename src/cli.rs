@@ -47,8 +47,90 @@ pub enum Command {
     /// Exit 0 when every row was accepted, 1 when some were rejected, 3 on an input error.
     #[command(after_help = EXIT_STATUS_HELP)]
     Validate(ValidateArgs),
+    /// SQL (polars SQL) over a finished run's tables and the month's inputs.
+    ///
+    /// Tables: findings, settlements, clearing_by_area, clearing_by_province, province_net,
+    /// problems_by_hospital, rejects, history (every run of the output root), and the
+    /// month's inputs setlinfo, feedetail, summary, filings, hospitals, catalogue, policy,
+    /// regions, opsp_diseases, enrollment, ytd (certno and psn_name masked). `--tables`
+    /// lists them with their columns.
+    #[command(
+        after_help = "Example:\n  yidi query out/2026-10 \"SELECT rule, count(*) AS cnt, sum(amount) AS amount FROM findings GROUP BY rule ORDER BY amount DESC\"\n\nExit status: 0 done; 2 a query that cannot run (unknown table or column, syntax); 3 not a finished run; 4 the result could not be written."
+    )]
+    Query(QueryArgs),
     /// List the rules with their code, level and title, or explain one.
     Rules(RulesArgs),
+    /// Write a synthetic month with planted anomalies, and the results a run must give.
+    ///
+    /// The month goes to <OUT>/<YYYY-MM>/ (SPEC §2 layout), the expected findings,
+    /// settlement statuses and clearing (for the built-in defaults) to
+    /// <OUT>/<YYYY-MM>.expected/. The same seed writes the same bytes.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The month to generate, YYYY-MM.
+    #[arg(long, value_name = "YYYY-MM", default_value = "2026-10")]
+    pub month: String,
+
+    /// Where to write <YYYY-MM>/ and <YYYY-MM>.expected/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Preset size: tiny (~400 settlements), city (~50 000), province (~1 million
+    /// settlements, 20 million fee lines), national (~20 million settlements).
+    #[arg(long, value_enum, default_value = "tiny")]
+    pub scale: crate::generate::Scale,
+
+    /// Settlement cases instead of the preset's number.
+    #[arg(long, value_name = "N")]
+    pub settlements: Option<usize>,
+
+    /// Hospitals instead of the preset's number.
+    #[arg(long, value_name = "N")]
+    pub hospitals: Option<usize>,
+
+    /// One case in N plants an anomaly (cycling through every rule) instead of the
+    /// preset's rate (tiny: 1 in 3; larger scales: 1 in 40 or 100).
+    #[arg(long, value_name = "N")]
+    pub anomaly_every: Option<usize>,
+
+    /// Replace the month and its expectations if they exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// A finished run's month directory, e.g. out/2026-10.
+    pub run_dir: PathBuf,
+
+    /// One SQL statement.
+    pub sql: Option<String>,
+
+    /// Read the SQL from this file instead (saved queries).
+    #[arg(long, value_name = "FILE")]
+    pub sql_file: Option<PathBuf>,
+
+    /// How to write the result: an aligned table for people, or csv, json, parquet.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::query::Format,
+
+    /// Write the result to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Rows an aligned table shows at most (the other formats write every row).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_rows: usize,
+
+    /// List the tables and their columns.
+    #[arg(long)]
+    pub tables: bool,
 }
 
 #[derive(Debug, Args)]

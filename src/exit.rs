@@ -36,6 +36,9 @@ impl ExitStatus {
             if cause.is::<OutputError>() {
                 return ExitStatus::Output;
             }
+            if let Some(query) = cause.downcast_ref::<crate::query::QueryError>() {
+                return query.exit_status();
+            }
             if cause.is::<crate::output::LockHeld>() {
                 return ExitStatus::Locked;
             }

@@ -20,6 +20,12 @@ fn main() -> ExitCode {
         Command::Validate(args) => yidi::validate::Options::from_args(args, arguments)
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::validate::validate(&options, &progress)),
+        Command::Query(args) => yidi::query::Options::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|options| yidi::query::query(&options)),
+        Command::Generate(args) => yidi::generate::Options::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|options| yidi::generate::run(&options, &progress)),
         Command::Rules(args) => {
             yidi::rules::explain(args.code.as_deref(), &mut std::io::stdout().lock())
         }

@@ -5,7 +5,6 @@
 //! `<out>/<YYYY-MM>/` only when everything succeeded.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -17,7 +16,8 @@ use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month, Table};
 use crate::output::manifest::RuleCount;
-use crate::output::{self, LockHeld, Manifest, MonthLock, OutputFile, Staging};
+use crate::output::staging::{FileLock, checkpoint};
+use crate::output::{self, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
 use crate::rules::{self, Finding};
 use crate::units;
@@ -96,21 +96,10 @@ pub fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
 }
 
-fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<MonthLock> {
-    let mut told = false;
-    loop {
-        match MonthLock::acquire(root, month) {
-            Ok(lock) => return Ok(lock),
-            Err(error) if wait && error.is::<LockHeld>() => {
-                if !told {
-                    progress.message(&format!("{error:#}; waiting"));
-                    told = true;
-                }
-                std::thread::sleep(Duration::from_millis(500));
-            }
-            Err(error) => return Err(error),
-        }
-    }
+fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<FileLock> {
+    MonthLock::acquire(root, month, wait, &mut |held| {
+        progress.message(&format!("{held:#}; waiting"));
+    })
 }
 
 /// The decimal scale of a column of an input table's frame.
@@ -340,6 +329,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         options.wait,
         progress,
     )?;
+    checkpoint("locked");
     let month = ingest::read_month(&month_options.month_dir, &month_options.config, progress)
         .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
     for mismatch in &month.dir_mismatches {
@@ -354,11 +344,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
 
     let write = progress.stage("write", 0, "files");
     let staging = Staging::new(&options.out_root, &month_options.month)?;
-    let mut outputs = vec![output::write_rejects(
-        staging.path(),
-        &month.rejects,
-        month_options.lang,
-    )?];
+    let mut outputs = output::write_rejects(staging.path(), &month.rejects, month_options.lang)?;
     let findings_frame = output::findings_frame(findings)
         .map_err(|e| crate::error::OutputError::io(staging.path().join("findings"), e))?;
     outputs.extend(output::table::write_table(
@@ -368,6 +354,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &output::findings_scale,
         true,
     )?);
+    checkpoint("writing");
     outputs.extend(output::table::write_table(
         staging.path(),
         "settlements",
@@ -423,6 +410,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     };
     manifest.write(staging.path())?;
     let results = staging.commit()?;
+    checkpoint("committed");
     output::history::append(
         &options.out_root,
         &month_options.month,

@@ -113,7 +113,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             hospital_dir_mismatches: month.dir_mismatches,
             settlement_statuses: Default::default(),
             findings: Vec::new(),
-            outputs: vec![rejects],
+            outputs: rejects,
             stage_timings: progress.timings(),
             exit_status: status,
             exit_code: status.code(),

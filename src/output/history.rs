@@ -1,6 +1,7 @@
 //! `<out>/history.csv` and `.parquet`: one row per rule for each finished run (month, run
 //! id, finished time, count, amount), so trends across months and reruns can be queried.
-//! Written whole to a temporary file and renamed, under the month's lock.
+//! Runs of different months share it, so it is rewritten under a lock of its own
+//! (`<out>/.history.lock`), written whole to temporary files and renamed.
 
 use std::path::Path;
 
@@ -20,6 +21,8 @@ pub fn append(
     finished: &str,
     counts: &[RuleCount],
 ) -> Result<(), OutputError> {
+    let _lock = super::staging::FileLock::acquire(&root.join(".history.lock"), true, &mut |_| {})
+        .map_err(|e| OutputError::io(root.join(".history.lock"), format!("{e:#}")))?;
     let path = root.join("history.csv");
     let mut rows: Vec<Vec<String>> = Vec::new();
     if path.exists() {

@@ -19,16 +19,16 @@ use crate::error::OutputError;
 use crate::ingest::Reject;
 use crate::rules::Finding;
 
-/// `rejects.csv`: `file`, `line`, `column`, `reason` (SPEC §9), in the order given.
+/// `rejects.csv` (and `rejects.parquet`, for queries): `file`, `line`, `column`, `reason`
+/// (SPEC §9), in the order given.
 pub fn write_rejects(
     root: &Path,
     rejects: &[Reject],
     lang: Lang,
-) -> Result<OutputFile, OutputError> {
+) -> Result<Vec<OutputFile>, OutputError> {
     let frame =
         rejects_frame(rejects, lang).map_err(|e| OutputError::io(root.join("rejects.csv"), e))?;
-    let written = table::write_table(root, "rejects", &frame, &|_| None, false)?;
-    Ok(written.into_iter().next().expect("the csv file"))
+    table::write_table(root, "rejects", &frame, &|_| None, true)
 }
 
 pub fn rejects_frame(rejects: &[Reject], lang: Lang) -> PolarsResult<DataFrame> {

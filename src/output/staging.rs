@@ -1,73 +1,119 @@
 //! Results appear whole or not at all (SPEC §9), and one run writes a month at a time.
 //!
-//! A run writes into a hidden temporary directory beside the target, syncs every file,
-//! and only then moves it into place; the previous results are moved aside first and
-//! removed after. A run that fails or is killed leaves the previous results as they were
-//! (a killed run leaves its hidden temporary directory, removed by the next run).
-//! A lock file per output month, holding the owner's pid, keeps a second run out; a lock
-//! whose process is gone is stale and taken over.
+//! A run writes into a hidden temporary directory beside the target, syncs every file and
+//! directory in it, and only then puts it in place: on Linux by one `renameat2` that
+//! exchanges the new directory with the previous results (so there is no moment when
+//! readers find no results, or half of them), elsewhere by two renames. A run that fails
+//! or is killed leaves the previous results as they were; what it staged is removed by the
+//! next run.
+//!
+//! The lock of an output month is a kernel lock (`flock`) on `<root>/.<month>.lock`, held
+//! by the open file: the kernel releases it when the process ends, however it ends, so a
+//! killed run never blocks the next one, and a reused pid cannot fake a holder. The file
+//! holds the holder's pid for the message a locked-out run prints; it is never removed
+//! (removing it would let two runs lock two different files of one name).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::OutputError;
 
 /// Another run holds the lock of this output month (exit 5).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: another yidi run (pid {pid}) is writing this month; wait for it or pass --wait", path.display())]
+#[error("{}: another yidi run ({holder}) is writing this month; wait for it or pass --wait", path.display())]
 pub struct LockHeld {
     pub path: PathBuf,
-    pub pid: u32,
+    /// What the lock file says of its holder (`pid N`), or that it says nothing yet.
+    pub holder: String,
 }
 
-/// The lock of one output month, released on drop.
+/// A held kernel lock on a file, released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct MonthLock {
+pub struct FileLock {
     path: PathBuf,
+    _file: File,
 }
 
-fn process_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-}
-
-impl MonthLock {
-    /// Takes the lock `<root>/.<month>.lock`, or says who holds it.
-    pub fn acquire(root: &Path, month: &str) -> Result<MonthLock, anyhow::Error> {
-        fs::create_dir_all(root).map_err(|e| OutputError::io(root, e))?;
-        let path = root.join(format!(".{month}.lock"));
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    writeln!(file, "{}", std::process::id())
-                        .map_err(|e| OutputError::io(&path, e))?;
-                    file.sync_all().map_err(|e| OutputError::io(&path, e))?;
-                    return Ok(MonthLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    match holder {
-                        Some(pid) if process_alive(pid) => {
-                            return Err(LockHeld { path, pid }.into());
-                        }
-                        // Stale: its process is gone (or it never wrote its pid).
-                        _ => {
-                            let _ = fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(OutputError::io(&path, e).into()),
-            }
+impl FileLock {
+    /// Takes the lock of `path`. Held by another process: `Err(LockHeld)` when `wait` is
+    /// false; when it is true, `on_wait` is told once and the call blocks until it is free.
+    pub fn acquire(
+        path: &Path,
+        wait: bool,
+        on_wait: &mut dyn FnMut(&LockHeld),
+    ) -> Result<FileLock, anyhow::Error> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| OutputError::io(dir, e))?;
         }
-        Err(OutputError::io(&path, "could not take the lock").into())
+        let io = |e: std::io::Error| OutputError::io(path, e);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let holder = match text.trim().parse::<u32>() {
+                    Ok(pid) => format!("pid {pid}"),
+                    Err(_) => "a process that has not written its pid yet".to_owned(),
+                };
+                let held = LockHeld {
+                    path: path.to_owned(),
+                    holder,
+                };
+                if !wait {
+                    return Err(held.into());
+                }
+                on_wait(&held);
+                file.lock().map_err(io)?;
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e).into()),
+        }
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(FileLock {
+            path: path.to_owned(),
+            _file: file,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
-impl Drop for MonthLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// The lock of one output month: `<root>/.<month>.lock`.
+pub struct MonthLock;
+
+impl MonthLock {
+    pub fn path(root: &Path, month: &str) -> PathBuf {
+        root.join(format!(".{month}.lock"))
+    }
+
+    pub fn acquire(
+        root: &Path,
+        month: &str,
+        wait: bool,
+        on_wait: &mut dyn FnMut(&LockHeld),
+    ) -> Result<FileLock, anyhow::Error> {
+        FileLock::acquire(&MonthLock::path(root, month), wait, on_wait)
+    }
+}
+
+/// For the tests that kill a run at a given point: when `YIDI_PAUSE_AT` names `point`, the
+/// process says so on stderr and sleeps, to be killed. Unset in real runs, it costs nothing.
+pub fn checkpoint(point: &str) {
+    if std::env::var_os("YIDI_PAUSE_AT").is_some_and(|p| p == point) {
+        eprintln!("yidi: paused at {point} (YIDI_PAUSE_AT)");
+        std::thread::sleep(std::time::Duration::from_secs(120));
     }
 }
 
@@ -92,7 +138,8 @@ impl Staging {
             for entry in entries.flatten() {
                 let file_name = entry.file_name().to_string_lossy().into_owned();
                 if file_name.starts_with(&old) && !target.exists() {
-                    // A run was killed between its two renames: put the results back.
+                    // Killed between the two renames of the non-Linux commit: put the
+                    // previous results back.
                     fs::rename(entry.path(), &target).map_err(|e| OutputError::io(&target, e))?;
                 } else if file_name.starts_with(&prefix) || file_name.starts_with(&old) {
                     let _ = fs::remove_dir_all(entry.path());
@@ -100,6 +147,7 @@ impl Staging {
             }
         }
         let temp = root.join(format!("{prefix}{}", std::process::id()));
+        let _ = fs::remove_dir_all(&temp);
         fs::create_dir_all(&temp).map_err(|e| OutputError::io(&temp, e))?;
         Ok(Staging {
             root: root.to_owned(),
@@ -118,30 +166,45 @@ impl Staging {
         self.root.join(&self.name)
     }
 
-    /// Moves the finished results into place.
+    /// Syncs everything staged and moves it into place.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        sync_dir(&self.temp)?;
+        sync_tree(&self.temp)?;
         let target = self.target();
-        let aside = self
-            .root
-            .join(format!(".{}.old-{}", self.name, std::process::id()));
-        let had_previous = target.exists();
-        if had_previous {
-            fs::rename(&target, &aside).map_err(|e| OutputError::io(&target, e))?;
-        }
-        if let Err(e) = fs::rename(&self.temp, &target) {
-            if had_previous {
-                let _ = fs::rename(&aside, &target);
-            }
-            return Err(OutputError::io(&target, e));
+        checkpoint("commit");
+        if target.exists() {
+            replace(&self.temp, &target, &self.root, &self.name)?;
+        } else {
+            fs::rename(&self.temp, &target).map_err(|e| OutputError::io(&target, e))?;
         }
         self.committed = true;
         sync_dir(&self.root)?;
-        if had_previous {
-            let _ = fs::remove_dir_all(&aside);
-        }
         Ok(target)
     }
+}
+
+/// Puts `staged` at `target` in one step and removes the previous results.
+#[cfg(target_os = "linux")]
+fn replace(staged: &Path, target: &Path, _root: &Path, _name: &str) -> Result<(), OutputError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, staged, CWD, target, RenameFlags::EXCHANGE)
+        .map_err(|e| OutputError::io(target, std::io::Error::from(e)))?;
+    // `staged` now holds the previous results.
+    checkpoint("exchanged");
+    let _ = fs::remove_dir_all(staged);
+    Ok(())
+}
+
+/// Puts `staged` at `target`: the previous results are moved aside, then removed.
+#[cfg(not(target_os = "linux"))]
+fn replace(staged: &Path, target: &Path, root: &Path, name: &str) -> Result<(), OutputError> {
+    let aside = root.join(format!(".{name}.old-{}", std::process::id()));
+    fs::rename(target, &aside).map_err(|e| OutputError::io(target, e))?;
+    if let Err(e) = fs::rename(staged, target) {
+        let _ = fs::rename(&aside, target);
+        return Err(OutputError::io(target, e));
+    }
+    let _ = fs::remove_dir_all(&aside);
+    Ok(())
 }
 
 impl Drop for Staging {
@@ -156,4 +219,23 @@ fn sync_dir(dir: &Path) -> Result<(), OutputError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| OutputError::io(dir, e))
+}
+
+/// Syncs every file and directory under `dir`, so a rename never publishes data that a
+/// crash could still lose.
+fn sync_tree(dir: &Path) -> Result<(), OutputError> {
+    let entries = fs::read_dir(dir).map_err(|e| OutputError::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| OutputError::io(dir, e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| OutputError::io(&path, e))?;
+        if kind.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| OutputError::io(&path, e))?;
+        }
+    }
+    sync_dir(dir)
 }

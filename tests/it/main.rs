@@ -11,11 +11,19 @@
 //!   reruns are byte-identical.
 //! - `cli`: the `yidi` binary end to end — the README's run on the sample month, `validate`,
 //!   exit statuses, the manifest, and bad input that must never panic.
+//! - `unattended`: cron-grade behaviour — runs killed at each point leave whole results,
+//!   the month lock, every exit status, log lines off a terminal.
+//! - `generate`: `yidi generate` — a tiny month gives exactly its expected results, plants
+//!   every rule, and the same seed writes the same bytes.
+//! - `query`: `yidi query` — every table registered, every output format, every error.
 
 mod cli;
+mod generate;
 mod ingest;
 mod matching;
 mod payment;
+mod query;
 mod rules;
 mod sample;
+mod unattended;
 mod util;

@@ -1,0 +1,223 @@
+//! `yidi generate`: a tiny month gives exactly the findings, statuses and clearing written
+//! beside it, plants every rule, has no rejects, and the same seed gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use sha2::{Digest, Sha256};
+
+fn yidi() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("yidi"));
+    cmd.env_remove("YIDI_PAUSE_AT");
+    cmd
+}
+
+fn generate(out: &Path, seed: u64) {
+    yidi()
+        .args([
+            "generate", "--scale", "tiny", "--month", "2026-10", "--quiet",
+        ])
+        .args(["--seed", &seed.to_string(), "--out"])
+        .arg(out)
+        .assert()
+        .code(0);
+}
+
+/// The rows of a CSV file (BOM dropped), with only `columns`, sorted.
+fn projected(path: &Path, columns: &[&str]) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .unwrap_or_else(|| panic!("{}: no column {c}", path.display()))
+        })
+        .collect();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            index.iter().map(|&i| r[i].to_owned()).collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+const FINDING_COLUMNS: [&str; 10] = [
+    "rule",
+    "level",
+    "fixmedins_code",
+    "setl_id",
+    "feedetl_sn",
+    "trt_dcla_detl_sn",
+    "psn_no",
+    "insuplc_admdvs",
+    "fix_blng_admdvs",
+    "amount",
+];
+const SETTLEMENT_COLUMNS: [&str; 9] = [
+    "fixmedins_code",
+    "setl_id",
+    "line",
+    "status",
+    "trt_dcla_detl_sn",
+    "expected_hifp",
+    "disputed_amount",
+    "held_amount",
+    "cleared_amount",
+];
+
+/// Rows only one side has, for a readable failure.
+fn difference(expected: &[Vec<String>], actual: &[Vec<String>]) -> String {
+    let only = |a: &[Vec<String>], b: &[Vec<String>]| -> Vec<String> {
+        a.iter()
+            .filter(|r| !b.contains(r))
+            .take(20)
+            .map(|r| r.join(","))
+            .collect()
+    };
+    format!(
+        "expected only:\n  {}\nactual only:\n  {}",
+        only(expected, actual).join("\n  "),
+        only(actual, expected).join("\n  ")
+    )
+}
+
+#[test]
+fn a_tiny_month_gives_exactly_its_expected_results() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 7);
+    let month = dir.path().join("2026-10");
+    let expected = dir.path().join("2026-10.expected");
+    let out = dir.path().join("out");
+    yidi()
+        .arg("run")
+        .arg(&month)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let results = out.join("2026-10");
+
+    let rejects = std::fs::read_to_string(results.join("rejects.csv")).unwrap();
+    assert_eq!(
+        rejects.lines().count(),
+        1,
+        "a generated month has no rejects:\n{rejects}"
+    );
+
+    let want = projected(&expected.join("findings.csv"), &FINDING_COLUMNS);
+    let got = projected(&results.join("findings.csv"), &FINDING_COLUMNS);
+    assert!(want == got, "findings differ:\n{}", difference(&want, &got));
+
+    let rules: std::collections::BTreeSet<&str> = want.iter().map(|r| r[0].as_str()).collect();
+    let missing: Vec<&str> = yidi::rules::RULES
+        .iter()
+        .map(|r| r.code)
+        .filter(|c| !rules.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules the tiny month does not plant: {missing:?}"
+    );
+
+    let want = projected(&expected.join("settlements.csv"), &SETTLEMENT_COLUMNS);
+    let got = projected(&results.join("settlements.csv"), &SETTLEMENT_COLUMNS);
+    assert!(
+        want == got,
+        "settlements differ:\n{}",
+        difference(&want, &got)
+    );
+    let statuses: std::collections::BTreeSet<&str> = want.iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        ["cleared", "excluded", "held", "reversed"]
+    );
+
+    for table in ["clearing_by_area", "clearing_by_province", "province_net"] {
+        let want = std::fs::read_to_string(expected.join(format!("{table}.csv"))).unwrap();
+        let got = std::fs::read_to_string(results.join(format!("{table}.csv"))).unwrap();
+        assert!(
+            want == got,
+            "{table} differs:\nexpected:\n{want}\nactual:\n{got}"
+        );
+    }
+}
+
+fn hashes(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let hash: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                out.insert(path.strip_prefix(root).unwrap().to_owned(), hash);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    generate(a.path(), 11);
+    generate(b.path(), 11);
+    generate(c.path(), 12);
+    let (ha, hb, hc) = (hashes(a.path()), hashes(b.path()), hashes(c.path()));
+    assert!(ha.len() > 30, "{ha:?}");
+    assert_eq!(ha, hb);
+    let filings = Path::new("2026-10/filings.csv");
+    assert_ne!(ha[filings], hc[filings], "another seed, another month");
+    // A month is not written over by accident.
+    yidi()
+        .args(["generate", "--scale", "tiny", "--quiet", "--out"])
+        .arg(a.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+}
+
+#[test]
+fn generated_exports_come_in_utf8_with_and_without_bom_and_gbk() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 3);
+    let mut kinds = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.path().join("2026-10/exports")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path().join("setlinfo.csv")).unwrap();
+        kinds.insert(if bytes.starts_with(b"\xEF\xBB\xBF") {
+            "utf-8 bom"
+        } else if std::str::from_utf8(&bytes).is_ok() {
+            "utf-8"
+        } else {
+            let (_, had_errors) = encoding_rs::GBK.decode_without_bom_handling(&bytes);
+            assert!(!had_errors);
+            "gbk"
+        });
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["gbk", "utf-8", "utf-8 bom"]
+    );
+}

@@ -341,17 +341,32 @@ impl Model {
                 .map(String::as_str)
                 .collect::<Vec<_>>(),
         );
+        // The three large tables are built side by side, the small ones beside them.
+        let (fee_lines, ((settlements, filings), (catalogue, enrollment))) = rayon::join(
+            || FeeLines::new(&month.feedetail),
+            || {
+                rayon::join(
+                    || rayon::join(|| settlements(&month.setlinfo), || filings(&month.filings)),
+                    || {
+                        rayon::join(
+                            || catalogue(&month.catalogue),
+                            || month.enrollment.as_ref().map(enrollment),
+                        )
+                    },
+                )
+            },
+        );
         Model {
-            settlements: settlements(&month.setlinfo),
-            fee_lines: FeeLines::new(&month.feedetail),
+            settlements,
+            fee_lines,
             rejected_fee_lines: month.rejected_fee_lines.iter().cloned().collect(),
-            catalogue: catalogue(&month.catalogue),
+            catalogue,
             policy: policy(&month.policy),
             ytd: month.ytd.as_ref().map(|f| ytd(f, year)).unwrap_or_default(),
             summary: month.summary.clone(),
-            filings: filings(&month.filings),
+            filings,
             hospitals: hospitals(&month.hospitals),
-            enrollment: month.enrollment.as_ref().map(enrollment),
+            enrollment,
             opsp_diseases: opsp_diseases(&month.opsp_diseases),
             regions,
         }
@@ -387,33 +402,71 @@ pub struct FeeLines {
 
 impl FeeLines {
     pub fn new(frame: &DataFrame) -> FeeLines {
-        let money = |name| {
+        let money = |name: &str| {
             ints(frame, name)
                 .into_iter()
                 .map(Option::unwrap_or_default)
                 .collect()
         };
+        use rayon::prelude::*;
+        let texts: Vec<Vec<String>> = [
+            "hospital_dir",
+            "setl_id",
+            "feedetl_sn",
+            "med_list_codg",
+            "chrgitm_lv",
+        ]
+        .par_iter()
+        .map(|name| required(frame, name))
+        .collect();
+        let numbers: Vec<Vec<i64>> = [
+            "line",
+            "cnt",
+            "pric",
+            "det_item_fee_sumamt",
+            "selfpay_prop",
+            "fulamt_ownpay_amt",
+            "overlmt_amt",
+            "preselfpay_amt",
+            "inscp_scp_amt",
+        ]
+        .par_iter()
+        .map(|name| money(name))
+        .collect();
+        let [hospital_dir, setl_id, feedetl_sn, med_list_codg, chrgitm_lv]: [Vec<String>; 5] =
+            texts.try_into().expect("five text columns");
+        let [
+            line,
+            cnt,
+            pric,
+            det_item_fee_sumamt,
+            selfpay_prop,
+            fulamt_ownpay_amt,
+            overlmt_amt,
+            preselfpay_amt,
+            inscp_scp_amt,
+        ]: [Vec<i64>; 9] = numbers.try_into().expect("nine number columns");
         FeeLines {
-            hospital_dir: required(frame, "hospital_dir"),
-            line: money("line"),
-            setl_id: required(frame, "setl_id"),
-            feedetl_sn: required(frame, "feedetl_sn"),
+            hospital_dir,
+            line,
+            setl_id,
+            feedetl_sn,
             fee_ocur_day: ints(frame, "fee_ocur_time")
                 .into_iter()
                 .map(|t| {
                     units::days_since_epoch(units::time_from_millis(t.unwrap_or_default()).date())
                 })
                 .collect(),
-            med_list_codg: required(frame, "med_list_codg"),
-            cnt: money("cnt"),
-            pric: money("pric"),
-            det_item_fee_sumamt: money("det_item_fee_sumamt"),
-            chrgitm_lv: required(frame, "chrgitm_lv"),
-            selfpay_prop: money("selfpay_prop"),
-            fulamt_ownpay_amt: money("fulamt_ownpay_amt"),
-            overlmt_amt: money("overlmt_amt"),
-            preselfpay_amt: money("preselfpay_amt"),
-            inscp_scp_amt: money("inscp_scp_amt"),
+            med_list_codg,
+            cnt,
+            pric,
+            det_item_fee_sumamt,
+            chrgitm_lv,
+            selfpay_prop,
+            fulamt_ownpay_amt,
+            overlmt_amt,
+            preselfpay_amt,
+            inscp_scp_amt,
         }
     }
 

@@ -115,8 +115,9 @@ pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
 fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::error::OutputError> {
     std::fs::create_dir_all(dir.join("inputs"))
         .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
+    use rayon::prelude::*;
     Table::ALL
-        .iter()
+        .par_iter()
         .filter_map(|&table| month.table(table).map(|frame| (table, frame)))
         .map(|(table, frame)| {
             output::table::write_parquet(
@@ -176,14 +177,25 @@ pub fn check(
     only: Option<&str>,
     progress: &Progress,
 ) -> Checked {
-    let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
+    let stage = progress.stage("model", 0, "tables");
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year);
+    stage.finish(&format!(
+        "{} settlement rows, {} filings, {} fee lines",
+        model.settlements.len(),
+        model.filings.len(),
+        model.fee_lines.len(),
+    ));
+    let stage = progress.stage("match", 0, "settlements");
     let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
+    stage.finish("scope and filings");
+    let stage = progress.stage("policy", 0, "settlements");
     let expected = payment::compute(&model, &scope);
     let line_owner = payment::attach_lines(&model, &scope);
     let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
+    stage.finish("fund payments by policy, fee lines against the catalogue");
+    let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
     let ctx = rules::Context {
         model: &model,
         scope: &scope,
@@ -198,12 +210,11 @@ pub fn check(
     let findings = rules::run(&ctx, only);
     stage.inc(rules::RULES.len() as u64);
     stage.finish(&format!(
-        "{} settlement rows, {} filings, {} fee lines, {} findings",
-        model.settlements.len(),
-        model.filings.len(),
-        model.fee_lines.len(),
+        "{} rules, {} findings",
+        rules::RULES.len(),
         findings.len()
     ));
+    let stage = progress.stage("clearing", 0, "settlements");
     let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
     let mut statuses = std::collections::BTreeMap::new();
     for row in &rows {
@@ -224,6 +235,7 @@ pub fn check(
     .into_iter()
     .map(|(name, frame)| (name, frame.expect("columns of one height")))
     .collect();
+    stage.finish(&format!("{} settlement rows", rows.len()));
     Checked {
         findings,
         settlements,
@@ -320,6 +332,41 @@ fn write_reports(
     ])
 }
 
+/// The month's tables (SPEC §9) and rejects, CSV and Parquet.
+fn write_tables(
+    dir: &Path,
+    checked: &Checked,
+    month: &Month,
+    lang: Lang,
+) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    let mut outputs = output::write_rejects(dir, &month.rejects, lang)?;
+    let findings_frame = output::findings_frame(&checked.findings)
+        .map_err(|e| crate::error::OutputError::io(dir.join("findings"), e))?;
+    outputs.extend(output::table::write_table(
+        dir,
+        "findings",
+        &findings_frame,
+        &output::findings_scale,
+        true,
+    )?);
+    checkpoint("writing");
+    outputs.extend(output::table::write_table(
+        dir,
+        "settlements",
+        &checked.settlements,
+        &clearing::settlements_scale,
+        true,
+    )?);
+    for (name, frame) in &checked.clearing {
+        let scale = |column: &str| match *name {
+            "problems_by_hospital" => output::findings_scale(column),
+            _ => clearing::clearing_scale(column),
+        };
+        outputs.extend(output::table::write_table(dir, name, frame, &scale, true)?);
+    }
+    Ok(outputs)
+}
+
 pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let started = chrono::Utc::now();
     let month_options = &options.month;
@@ -344,44 +391,20 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
 
     let write = progress.stage("write", 0, "files");
     let staging = Staging::new(&options.out_root, &month_options.month)?;
-    let mut outputs = output::write_rejects(staging.path(), &month.rejects, month_options.lang)?;
-    let findings_frame = output::findings_frame(findings)
-        .map_err(|e| crate::error::OutputError::io(staging.path().join("findings"), e))?;
-    outputs.extend(output::table::write_table(
-        staging.path(),
-        "findings",
-        &findings_frame,
-        &output::findings_scale,
-        true,
-    )?);
-    checkpoint("writing");
-    outputs.extend(output::table::write_table(
-        staging.path(),
-        "settlements",
-        &checked.settlements,
-        &clearing::settlements_scale,
-        true,
-    )?);
-    for (name, frame) in &checked.clearing {
-        let scale = |column: &str| match *name {
-            "problems_by_hospital" => output::findings_scale(column),
-            _ => clearing::clearing_scale(column),
-        };
-        outputs.extend(output::table::write_table(
-            staging.path(),
-            name,
-            frame,
-            &scale,
-            true,
-        )?);
-    }
-    outputs.extend(write_reports(
-        staging.path(),
-        &checked,
-        &month,
-        month_options,
-    )?);
-    outputs.extend(write_inputs(staging.path(), &month)?);
+    let dir = staging.path();
+    // The tables, the reports and the typed inputs are independent: written side by side.
+    let (tables, (reports, inputs)) = rayon::join(
+        || write_tables(dir, &checked, &month, month_options.lang),
+        || {
+            rayon::join(
+                || write_reports(dir, &checked, &month, month_options),
+                || write_inputs(dir, &month),
+            )
+        },
+    );
+    let mut outputs = tables?;
+    outputs.extend(reports?);
+    outputs.extend(inputs?);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let status = status_of(findings, options.fail_on);
     write.finish(&format!("{} files", outputs.len() + 1));

@@ -2,7 +2,7 @@
 //! cleared; `expected_hifp` from §6, `disputed_amount` (its `deduct` findings, at most its
 //! `hifp_pay`), `held_amount`, `cleared_amount`.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use crate::config::Level;
 use crate::matching::Outcome;
@@ -52,7 +52,7 @@ pub fn settle(
     findings: &[Finding],
 ) -> Vec<RowOutcome> {
     let mut held = vec![false; model.settlements.len()];
-    let mut deducted: HashMap<usize, i64> = HashMap::new();
+    let mut deducted: HashMap<usize, i64> = HashMap::default();
     for f in findings {
         let Some(i) = f.row else { continue };
         match f.level {

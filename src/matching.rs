@@ -6,8 +6,8 @@
 //! either matches one, is deemed filed as an emergency, or fails with exactly one reason,
 //! the first of FIL004, FIL002, FIL003, FIL005, FIL006, FIL001 whose condition holds.
 
+use polars::prelude::PlHashMap as HashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -80,7 +80,7 @@ pub struct FilingIndex<'a> {
 
 impl<'a> FilingIndex<'a> {
     pub fn new(filings: &'a [Filing]) -> Self {
-        let mut by_person: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_person: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, f) in filings.iter().enumerate() {
             by_person.entry(&f.psn_no).or_default().push(i);
         }

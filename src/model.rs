@@ -4,7 +4,9 @@
 //! row-level rules need, built once per run. Dates are days since 1970-01-01, times
 //! milliseconds, money fen.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use polars::prelude::*;
 
@@ -252,7 +254,7 @@ pub fn hospitals(frame: &DataFrame) -> HashMap<String, Hospital> {
     let ip = required(frame, "ip_flag");
     let op = required(frame, "op_flag");
     let opsp = required(frame, "opsp_flag");
-    let mut map = HashMap::with_capacity(frame.height());
+    let mut map = HashMap::with_capacity_and_hasher(frame.height(), Default::default());
     for i in 0..frame.height() {
         map.entry(code[i].clone()).or_insert_with(|| Hospital {
             fixmedins_code: code[i].clone(),
@@ -286,7 +288,7 @@ pub fn enrollment(frame: &DataFrame) -> HashMap<(String, String), Vec<Enrollment
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
     let wait = dates(frame, "wait_end");
-    let mut map: HashMap<(String, String), Vec<Enrollment>> = HashMap::new();
+    let mut map: HashMap<(String, String), Vec<Enrollment>> = HashMap::default();
     for i in 0..frame.height() {
         map.entry((psn[i].clone(), insutype[i].clone()))
             .or_default()
@@ -503,7 +505,7 @@ pub fn catalogue(frame: &DataFrame) -> Catalogue {
     let up = ints(frame, "pric_uplmt_amt");
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
-    let mut map: Catalogue = HashMap::new();
+    let mut map: Catalogue = HashMap::default();
     for i in 0..frame.height() {
         map.entry(prov[i].clone())
             .or_default()
@@ -590,7 +592,7 @@ pub fn ytd(frame: &DataFrame, year: i32) -> HashMap<(String, String, String), (i
     let years = ints(frame, "year");
     let used = ints(frame, "dedc_used");
     let paid = ints(frame, "hifp_paid");
-    let mut map: HashMap<(String, String, String), (i64, i64)> = HashMap::new();
+    let mut map: HashMap<(String, String, String), (i64, i64)> = HashMap::default();
     for i in 0..frame.height() {
         if years[i] != Some(i64::from(year)) {
             continue;

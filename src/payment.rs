@@ -7,7 +7,7 @@
 //! expected basic-pool payment then spends the person's deductible and annual cap, kept per
 //! (`psn_no`, `insutype`, `med_grp`) from ytd.csv, taking the settlements in order.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use crate::model::{Model, PolicyRow, Settlement, prov, tier};
 use crate::scope::{Class, Scope};
@@ -23,7 +23,7 @@ pub struct PolicyIndex<'a> {
 
 impl<'a> PolicyIndex<'a> {
     pub fn new(policy: &'a [PolicyRow]) -> Self {
-        let mut rows: HashMap<(&str, &str, &str), Vec<&PolicyRow>> = HashMap::new();
+        let mut rows: HashMap<(&str, &str, &str), Vec<&PolicyRow>> = HashMap::default();
         for row in policy {
             rows.entry((&row.insuplc_admdvs, &row.insutype, &row.med_grp))
                 .or_default()
@@ -94,7 +94,7 @@ pub fn spend_in_order<K: std::hash::Hash + Eq + Clone>(
     claims: &[Claim<'_, K>],
     start: impl Fn(&K) -> (i64, i64),
 ) -> Vec<i64> {
-    let mut spent: HashMap<K, (i64, i64)> = HashMap::new();
+    let mut spent: HashMap<K, (i64, i64)> = HashMap::default();
     claims
         .iter()
         .map(|claim| {
@@ -160,7 +160,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
 /// The settlement row each fee line belongs to: by (hospital directory, `setl_id`), the row
 /// that stands for its key (not a DUP001 copy, not excluded, when there is one).
 pub fn attach_lines(model: &Model, scope: &Scope) -> Vec<Option<usize>> {
-    let mut standing: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut standing: HashMap<(&str, &str), usize> = HashMap::default();
     for (i, s) in model.settlements.iter().enumerate() {
         let key = (s.hospital_dir.as_str(), s.setl_id.as_str());
         let better = |current: usize| {

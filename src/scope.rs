@@ -6,7 +6,7 @@
 //! that no other rule looks at. Reversals are paired with their originals here, so that
 //! every later stage knows which settlements are reversed.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use chrono::NaiveDate;
 
@@ -119,7 +119,7 @@ pub fn classify(
     });
 
     let mut copy_of = vec![None; n];
-    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut first: HashMap<(&str, &str), usize> = HashMap::default();
     for &i in &by_file {
         if matches!(class[i], Class::OutsideMonth | Class::SameArea) {
             continue;
@@ -138,7 +138,7 @@ pub fn classify(
 
     let mut reversal_problem = vec![None; n];
     let mut reversed = vec![false; n];
-    let mut reversed_by: HashMap<usize, usize> = HashMap::new();
+    let mut reversed_by: HashMap<usize, usize> = HashMap::default();
     for &i in &by_file {
         if class[i] != Class::Reversal || copy_of[i].is_some() {
             continue;

@@ -12,7 +12,7 @@ pub mod reader;
 pub mod reject;
 pub mod schema;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -206,7 +206,7 @@ fn read_hospital(
         },
     )?
     .expect("setlinfo is required");
-    let accepted: HashSet<String> = setlinfo
+    let accepted: PlHashSet<String> = setlinfo
         .parsed
         .frame
         .column("setl_id")

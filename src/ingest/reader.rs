@@ -7,7 +7,6 @@
 //! duplicate key, then the link to a settlement (SPEC §12).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 use csv::ByteRecord;
 use polars::prelude::*;
@@ -22,13 +21,13 @@ use crate::units;
 /// The areas listed in regions.csv.
 #[derive(Debug, Default, Clone)]
 pub struct Regions {
-    codes: HashSet<String>,
-    provinces: HashSet<String>,
+    codes: PlHashSet<String>,
+    provinces: PlHashSet<String>,
 }
 
 impl Regions {
     pub fn new<'a>(codes: impl IntoIterator<Item = &'a str>) -> Self {
-        let codes: HashSet<String> = codes.into_iter().map(str::to_owned).collect();
+        let codes: PlHashSet<String> = codes.into_iter().map(str::to_owned).collect();
         let provinces = codes
             .iter()
             .filter_map(|c| c.get(..2))
@@ -52,7 +51,7 @@ pub struct RowRules<'a> {
     /// Columns whose values must not repeat an earlier line's.
     pub unique_key: &'static [&'static str],
     /// `setl_id` must be one of these (fee lines: the hospital's accepted settlements).
-    pub settlements: Option<&'a HashSet<String>>,
+    pub settlements: Option<&'a PlHashSet<String>>,
     pub codes: Option<&'a CodeMaps>,
 }
 
@@ -138,7 +137,7 @@ pub struct RowParser<'a> {
     read: u64,
     rejects: Vec<Reject>,
     rejected_setl_ids: Vec<String>,
-    seen_keys: HashMap<String, u64>,
+    seen_keys: PlHashMap<String, u64>,
 }
 
 impl<'a> RowParser<'a> {
@@ -185,7 +184,7 @@ impl<'a> RowParser<'a> {
             read: 0,
             rejects: Vec::new(),
             rejected_setl_ids: Vec::new(),
-            seen_keys: HashMap::new(),
+            seen_keys: PlHashMap::default(),
         })
     }
 

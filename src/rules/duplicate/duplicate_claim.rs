@@ -18,13 +18,13 @@
 //! # 说明
 //! 同一参保人在同一医院同类就医、起止日期和总费用完全相同的两笔结算：疑似重复，提示。
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use crate::config::Level;
 use crate::rules::{Context, Finding};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut first: HashMap<(&str, &str, &str, i32, i32, i64), usize> = HashMap::new();
+    let mut first: HashMap<(&str, &str, &str, i32, i32, i64), usize> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
         if !ctx.scope.is_checked_settlement(i) || ctx.scope.reversed[i] {

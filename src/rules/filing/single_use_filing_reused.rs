@@ -20,14 +20,14 @@
 //! # 说明
 //! 转诊、急诊备案限结算一次，同一备案被多次结算：第二次起逐笔提示（可配置为暂缓拨付）。
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use crate::matching::Outcome;
 use crate::model::prov;
 use crate::rules::{Context, Finding, time};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut first_use: HashMap<usize, usize> = HashMap::new();
+    let mut first_use: HashMap<usize, usize> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
         let Outcome::Matched(f) = ctx.outcomes[i] else {

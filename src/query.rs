@@ -709,11 +709,11 @@ pub fn query(options: &Options) -> anyhow::Result<ExitStatus> {
     let run = Run::open(&options.run_dir)?;
     let mut buffer: Vec<u8> = Vec::new();
     match &options.sql {
-        None => list_tables(&run, &mut buffer)?,
-        Some(sql) => {
+        Some(sql) if !options.list_tables => {
             let mut frame = run.query(sql)?;
             write(&mut frame, options.format, options.max_rows, &mut buffer)?;
         }
+        _ => list_tables(&run, &mut buffer)?,
     }
     match &options.output {
         Some(path) => {

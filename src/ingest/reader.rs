@@ -137,7 +137,15 @@ pub struct RowParser<'a> {
     read: u64,
     rejects: Vec<Reject>,
     rejected_setl_ids: Vec<String>,
-    seen_keys: PlHashMap<String, u64>,
+    /// The raw bytes of each accepted key (fields joined by 0x1F), with its first line.
+    seen_keys: PlHashMap<Box<[u8]>, u64>,
+    /// Header positions of the unique key's columns.
+    key_positions: Vec<usize>,
+    /// Spec indices of the area columns, in the file's column order.
+    area_indices: Vec<usize>,
+    /// Spec index of `setl_id`, where fee lines must link to a settlement.
+    setl_id_index: Option<usize>,
+    key_buffer: Vec<u8>,
 }
 
 impl<'a> RowParser<'a> {
@@ -171,6 +179,24 @@ impl<'a> RowParser<'a> {
         }
         let mut order: Vec<(usize, usize)> = position.iter().copied().enumerate().collect();
         order.sort_by_key(|&(_, pos)| pos);
+        let key_positions = rules
+            .unique_key
+            .iter()
+            .filter_map(|c| table.column_index(c).map(|i| position[i]))
+            .collect();
+        let mut area_indices: Vec<usize> = rules
+            .areas
+            .map(|(_, columns)| {
+                columns
+                    .iter()
+                    .filter_map(|c| table.column_index(c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        area_indices.sort_by_key(|&i| position[i]);
+        let setl_id_index = rules
+            .settlements
+            .and_then(|_| table.column_index("setl_id"));
         Ok(RowParser {
             table,
             file: file.to_owned(),
@@ -185,6 +211,10 @@ impl<'a> RowParser<'a> {
             rejects: Vec::new(),
             rejected_setl_ids: Vec::new(),
             seen_keys: PlHashMap::default(),
+            key_positions,
+            area_indices,
+            setl_id_index,
+            key_buffer: Vec::new(),
         })
     }
 
@@ -257,13 +287,9 @@ impl<'a> RowParser<'a> {
                 }
             }
         }
-        if let Some((regions, columns)) = self.rules.areas {
-            let mut area_columns: Vec<usize> = columns
-                .iter()
-                .filter_map(|c| self.table.column_index(c))
-                .collect();
-            area_columns.sort_by_key(|&i| self.position[i]);
-            for index in area_columns {
+        if let Some((regions, _)) = self.rules.areas {
+            for k in 0..self.area_indices.len() {
+                let index = self.area_indices[k];
                 if let Val::Str(code) = &values[index]
                     && !regions.contains(code)
                 {
@@ -282,7 +308,7 @@ impl<'a> RowParser<'a> {
             return Err((None, Reason::DuplicateKey { key, first_line }));
         }
         if let Some(accepted) = self.rules.settlements
-            && let Some(index) = self.table.column_index("setl_id")
+            && let Some(index) = self.setl_id_index
             && let Val::Str(setl_id) = &values[index]
             && !accepted.contains(setl_id.as_ref())
         {
@@ -315,14 +341,30 @@ impl<'a> RowParser<'a> {
         if self.rules.unique_key.is_empty() {
             return None;
         }
-        let key = self.key_text(record)?;
-        match self.seen_keys.get(&key) {
+        // The key's raw bytes: one file has one encoding, so equal bytes are equal text.
+        // A key that does not decode is no key (as its text would be none).
+        let mut key = std::mem::take(&mut self.key_buffer);
+        key.clear();
+        for (n, &pos) in self.key_positions.iter().enumerate() {
+            let field = record.get(pos)?;
+            if !field.is_ascii() && self.encoding.decode(field).is_none() {
+                self.key_buffer = key;
+                return None;
+            }
+            if n > 0 {
+                key.push(0x1F);
+            }
+            key.extend_from_slice(field);
+        }
+        let first = match self.seen_keys.get(key.as_slice()) {
             Some(&first) => Some(first),
             None => {
-                self.seen_keys.insert(key, line);
+                self.seen_keys.insert(key.as_slice().into(), line);
                 None
             }
-        }
+        };
+        self.key_buffer = key;
+        first
     }
 
     fn parse_field<'r>(

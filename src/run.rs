@@ -236,19 +236,30 @@ pub fn check(
     .map(|(name, frame)| (name, frame.expect("columns of one height")))
     .collect();
     stage.finish(&format!("{} settlement rows", rows.len()));
+    let region_names = model::region_names(&month.regions);
+    let hospital_names = model
+        .hospitals
+        .values()
+        .map(|h| (h.fixmedins_code.clone(), h.fixmedins_name.clone()))
+        .collect();
+    drop((rows, line_item, line_owner, expected, outcomes, scope));
+    drop_aside(model);
     Checked {
         findings,
         settlements,
         clearing,
         statuses,
         groups,
-        region_names: model::region_names(&month.regions),
-        hospital_names: model
-            .hospitals
-            .values()
-            .map(|h| (h.fixmedins_code.clone(), h.fixmedins_name.clone()))
-            .collect(),
+        region_names,
+        hospital_names,
     }
+}
+
+/// Frees a month's worth of rows on a thread of its own: tens of millions of small
+/// allocations take seconds to free, and nothing waits for them (the process may end
+/// first, and the system takes the memory back at once).
+fn drop_aside<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
 }
 
 /// 1 when some finding is at the `--fail-on` level or above, else 0.

@@ -207,8 +207,7 @@ pub fn check(
         lang: options.lang,
         month: &options.month,
     };
-    let findings = rules::run(&ctx, only);
-    stage.inc(rules::RULES.len() as u64);
+    let findings = rules::run(&ctx, only, &|| stage.inc(1));
     stage.finish(&format!(
         "{} rules, {} findings",
         rules::RULES.len(),

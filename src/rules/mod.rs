@@ -264,11 +264,16 @@ pub fn find(code: &str) -> Option<&'static Rule> {
 
 /// Runs the rules (all, or only `only`), in parallel; drops findings of rules disabled for
 /// their insured province; returns them sorted by SPEC §9's key.
-pub fn run(ctx: &Context, only: Option<&str>) -> Vec<Finding> {
+/// `done` is called as each rule finishes (the progress bar).
+pub fn run(ctx: &Context, only: Option<&str>, done: &(dyn Fn() + Sync)) -> Vec<Finding> {
     let mut findings: Vec<Finding> = RULES
         .par_iter()
         .filter(|rule| only.is_none_or(|code| rule.code == code))
-        .flat_map_iter(|rule| (rule.check)(ctx))
+        .flat_map_iter(|rule| {
+            let found = (rule.check)(ctx);
+            done();
+            found
+        })
         .filter(|f| {
             // By the insured province; AMT003 has none (its area is the hospital's).
             let settings = match f.insuplc_admdvs.as_deref() {

@@ -98,9 +98,37 @@ fn difference(expected: &[Vec<String>], actual: &[Vec<String>]) -> String {
 fn a_tiny_month_gives_exactly_its_expected_results() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 7);
-    let month = dir.path().join("2026-10");
-    let expected = dir.path().join("2026-10.expected");
-    let out = dir.path().join("out");
+    assert_run_gives_expected(dir.path());
+}
+
+/// Many more cases and anomalies (one case in 7) at 60 hospitals: the planted anomalies
+/// meet hospitals that leave the network, are not networked for chronic visits, export
+/// their totals, and persons with year-to-date figures near their caps.
+#[test]
+fn a_larger_month_dense_with_anomalies_gives_exactly_its_expected_results() {
+    let dir = tempfile::tempdir().unwrap();
+    yidi()
+        .args([
+            "generate",
+            "--scale",
+            "city",
+            "--settlements",
+            "5000",
+            "--hospitals",
+            "60",
+        ])
+        .args(["--anomaly-every", "7", "--seed", "21", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    assert_run_gives_expected(dir.path());
+}
+
+/// Runs `<dir>/2026-10` and compares its results with `<dir>/2026-10.expected`.
+fn assert_run_gives_expected(dir: &Path) {
+    let month = dir.join("2026-10");
+    let expected = dir.join("2026-10.expected");
+    let out = dir.join("out");
     yidi()
         .arg("run")
         .arg(&month)

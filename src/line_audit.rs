@@ -22,7 +22,7 @@ pub fn catalogue_items<'m>(
             let rows = model
                 .catalogue
                 .get(prov(&scope.treatment[i]))?
-                .get(lines.med_list_codg[k].as_str())?;
+                .get(&lines.med_list_codg[k])?;
             catalogue_item(rows, lines.fee_ocur_day[k])
         })
         .collect()

@@ -380,20 +380,63 @@ pub fn prov(area: &str) -> &str {
     area.get(..2).unwrap_or(area)
 }
 
+/// A column of text, every value in one buffer: for the tens of millions of fee lines, a
+/// `String` a cell would cost an allocation and 24 bytes more each.
+#[derive(Debug, Default, Clone)]
+pub struct TextColumn {
+    text: String,
+    /// Where each value ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    /// The column `name` of `frame`, a null as the empty text.
+    pub fn new(frame: &DataFrame, name: &str) -> TextColumn {
+        let mut column = TextColumn::default();
+        if let Ok(values) = frame.column(name).and_then(|c| c.str().cloned()) {
+            column.ends.reserve(values.len());
+            for value in values.iter() {
+                column.text.push_str(value.unwrap_or_default());
+                column.ends.push(column.text.len());
+            }
+        } else {
+            column.ends = vec![0; frame.height()];
+        }
+        column
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for TextColumn {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
+    }
+}
+
 /// The fee lines, column by column (they are the largest table: no row structs).
 pub struct FeeLines {
-    pub hospital_dir: Vec<String>,
+    pub hospital_dir: TextColumn,
     pub line: Vec<i64>,
-    pub setl_id: Vec<String>,
-    pub feedetl_sn: Vec<String>,
+    pub setl_id: TextColumn,
+    pub feedetl_sn: TextColumn,
     pub fee_ocur_day: Vec<i32>,
-    pub med_list_codg: Vec<String>,
+    pub med_list_codg: TextColumn,
     /// Units of 0.0001.
     pub cnt: Vec<i64>,
     /// Units of 0.000001.
     pub pric: Vec<i64>,
     pub det_item_fee_sumamt: Vec<i64>,
-    pub chrgitm_lv: Vec<String>,
+    pub chrgitm_lv: TextColumn,
     /// Units of 0.0001.
     pub selfpay_prop: Vec<i64>,
     pub fulamt_ownpay_amt: Vec<i64>,
@@ -411,7 +454,7 @@ impl FeeLines {
                 .collect()
         };
         use rayon::prelude::*;
-        let texts: Vec<Vec<String>> = [
+        let texts: Vec<TextColumn> = [
             "hospital_dir",
             "setl_id",
             "feedetl_sn",
@@ -419,7 +462,7 @@ impl FeeLines {
             "chrgitm_lv",
         ]
         .par_iter()
-        .map(|name| required(frame, name))
+        .map(|name| TextColumn::new(frame, name))
         .collect();
         let numbers: Vec<Vec<i64>> = [
             "line",
@@ -435,7 +478,7 @@ impl FeeLines {
         .par_iter()
         .map(|name| money(name))
         .collect();
-        let [hospital_dir, setl_id, feedetl_sn, med_list_codg, chrgitm_lv]: [Vec<String>; 5] =
+        let [hospital_dir, setl_id, feedetl_sn, med_list_codg, chrgitm_lv]: [TextColumn; 5] =
             texts.try_into().expect("five text columns");
         let [
             line,

@@ -178,7 +178,7 @@ pub fn attach_lines(model: &Model, scope: &Scope) -> Vec<Option<usize>> {
     (0..lines.len())
         .map(|k| {
             standing
-                .get(&(lines.hospital_dir[k].as_str(), lines.setl_id[k].as_str()))
+                .get(&(&lines.hospital_dir[k], &lines.setl_id[k]))
                 .copied()
         })
         .collect()

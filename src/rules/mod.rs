@@ -157,7 +157,7 @@ impl Context<'_> {
         detail: String,
     ) -> Finding {
         let mut f = Finding::settlement(rule, level, self, i, detail);
-        f.feedetl_sn = Some(self.model.fee_lines.feedetl_sn[k].clone());
+        f.feedetl_sn = Some(self.model.fee_lines.feedetl_sn[k].to_owned());
         f.amount = amount;
         f
     }

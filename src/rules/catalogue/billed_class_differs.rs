@@ -30,16 +30,16 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             let differs =
                 item.chrgitm_lv != lines.chrgitm_lv[k] || item.selfpay_prop != lines.selfpay_prop[k];
             differs.then(|| {
-                let billed = (lines.chrgitm_lv[k].as_str(), format_fixed(lines.selfpay_prop[k], RATIO_SCALE));
+                let billed = (&lines.chrgitm_lv[k], format_fixed(lines.selfpay_prop[k], RATIO_SCALE));
                 let listed = (item.chrgitm_lv.as_str(), format_fixed(item.selfpay_prop, RATIO_SCALE));
                 let detail = ctx.say(
                     format!(
                         "项目 {} 上传等级 {}、自付比例 {}，目录为等级 {}、自付比例 {}",
-                        lines.med_list_codg[k], billed.0, billed.1, listed.0, listed.1
+                        &lines.med_list_codg[k], billed.0, billed.1, listed.0, listed.1
                     ),
                     format!(
                         "item {} billed as class {} with self-pay {}, the catalogue says class {} with {}",
-                        lines.med_list_codg[k], billed.0, billed.1, listed.0, listed.1
+                        &lines.med_list_codg[k], billed.0, billed.1, listed.0, listed.1
                     ),
                 );
                 ctx.line_finding("CAT003", Level::Flag, k, i, None, detail)

@@ -35,13 +35,13 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             let detail = ctx.say(
                 format!(
                     "项目 {} 在 {} 不在就医地（{province}）目录内，政策范围内金额 {} 不予支付",
-                    lines.med_list_codg[k],
+                    &lines.med_list_codg[k],
                     day(lines.fee_ocur_day[k]),
                     format_money(disallowed)
                 ),
                 format!(
                     "item {} is not in province {province}'s catalogue on {}; {} in scope disallowed",
-                    lines.med_list_codg[k],
+                    &lines.med_list_codg[k],
                     day(lines.fee_ocur_day[k]),
                     format_money(disallowed)
                 ),

@@ -49,14 +49,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 let detail = ctx.say(
                     format!(
                         "项目 {} 单价 {} 超过目录限价 {}，超出部分 {} 不予支付",
-                        lines.med_list_codg[k],
+                        &lines.med_list_codg[k],
                         format_fixed(lines.pric[k], PRICE_SCALE),
                         format_money(ceiling),
                         format_money(disallowed)
                     ),
                     format!(
                         "item {} priced {} above the catalogue's ceiling {}; {} disallowed",
-                        lines.med_list_codg[k],
+                        &lines.med_list_codg[k],
                         format_fixed(lines.pric[k], PRICE_SCALE),
                         format_money(ceiling),
                         format_money(disallowed)

@@ -34,12 +34,12 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             let detail = ctx.say(
                 format!(
                     "项目 {} 在就医地目录中为丙类（全自费），政策范围内金额 {} 不予支付",
-                    lines.med_list_codg[k],
+                    &lines.med_list_codg[k],
                     format_money(disallowed)
                 ),
                 format!(
                     "item {} is class 03 (fully self-paid) in the catalogue; {} in scope disallowed",
-                    lines.med_list_codg[k],
+                    &lines.med_list_codg[k],
                     format_money(disallowed)
                 ),
             );

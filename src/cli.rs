@@ -78,6 +78,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
+    /// Seed of the generator: the same seed (and sizes) writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 

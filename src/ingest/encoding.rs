@@ -40,12 +40,12 @@ impl Encoding {
 
     /// Decodes one field; `None` when its bytes are invalid in this encoding.
     pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
-        if bytes.is_ascii() {
-            // ASCII is the same text in every supported encoding.
-            return std::str::from_utf8(bytes).ok().map(Cow::Borrowed);
-        }
         match self {
             Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Parquet => {
+                std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
+            }
+            // ASCII is the same text in every supported encoding.
+            Encoding::Gb18030 if bytes.is_ascii() => {
                 std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
             }
             Encoding::Gb18030 => GB18030.decode_without_bom_handling_and_without_replacement(bytes),

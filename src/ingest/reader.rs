@@ -146,6 +146,8 @@ pub struct RowParser<'a> {
     /// Spec index of `setl_id`, where fee lines must link to a settlement.
     setl_id_index: Option<usize>,
     key_buffer: Vec<u8>,
+    /// Every field of the file is known to decode (no per-row check needed).
+    all_decodable: bool,
 }
 
 impl<'a> RowParser<'a> {
@@ -215,6 +217,7 @@ impl<'a> RowParser<'a> {
             area_indices,
             setl_id_index,
             key_buffer: Vec::new(),
+            all_decodable: false,
         })
     }
 
@@ -261,7 +264,7 @@ impl<'a> RowParser<'a> {
                 },
             ));
         }
-        if record.iter().any(|f| self.encoding.decode(f).is_none()) {
+        if !self.all_decodable && record.iter().any(|f| self.encoding.decode(f).is_none()) {
             self.register_key(line, record);
             return Err((
                 None,
@@ -511,6 +514,10 @@ pub fn parse_csv<'a>(
             file: file.to_owned(),
         })?;
     let mut parser = RowParser::new(table, file, encoding, &header, rules)?;
+    // A UTF-8 file valid as a whole has every field valid (the CSV delimiters are ASCII,
+    // and no multi-byte character holds an ASCII byte): one check instead of one a field.
+    parser.all_decodable =
+        matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && std::str::from_utf8(body).is_ok();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {

@@ -236,31 +236,15 @@ pub fn generate(options: &Options, progress: &Progress) -> anyhow::Result<Writte
     let items = reference::items(plan);
     let policy = reference::policy(plan);
     let refdir = month_dir.join("reference");
-    write_file(
-        &refdir.join("regions.csv"),
-        &reference::regions_csv(plan),
-        FileEncoding::Utf8,
-    )?;
-    write_file(
-        &refdir.join("hospitals.csv"),
-        &reference::hospitals_csv(&hospitals),
-        FileEncoding::Utf8,
-    )?;
-    write_file(
-        &refdir.join("catalogue.csv"),
-        &reference::catalogue_csv(&items),
-        FileEncoding::Utf8,
-    )?;
-    write_file(
-        &refdir.join("policy.csv"),
-        &reference::policy_csv(&policy),
-        FileEncoding::Utf8,
-    )?;
-    write_file(
-        &refdir.join("opsp_diseases.csv"),
-        &reference::diseases_csv(),
-        FileEncoding::Utf8,
-    )?;
+    for (name, text) in [
+        ("regions.csv", reference::regions_csv(plan)),
+        ("hospitals.csv", reference::hospitals_csv(&hospitals)),
+        ("catalogue.csv", reference::catalogue_csv(&items)),
+        ("policy.csv", reference::policy_csv(&policy)),
+        ("opsp_diseases.csv", reference::diseases_csv()),
+    ] {
+        write_file(&refdir.join(name), &text, FileEncoding::Utf8)?;
+    }
 
     let shared = Shared {
         plan,

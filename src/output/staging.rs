@@ -31,7 +31,6 @@ pub struct LockHeld {
 /// A held kernel lock on a file, released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct FileLock {
-    path: PathBuf,
     _file: File,
 }
 
@@ -79,14 +78,7 @@ impl FileLock {
         file.rewind().map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
         file.sync_all().map_err(io)?;
-        Ok(FileLock {
-            path: path.to_owned(),
-            _file: file,
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(FileLock { _file: file })
     }
 }
 

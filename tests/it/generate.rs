@@ -26,28 +26,17 @@ fn generate(out: &Path, seed: u64) {
 
 /// The rows of a CSV file (BOM dropped), with only `columns`, sorted.
 fn projected(path: &Path, columns: &[&str]) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let index: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            header
+    let mut rows: Vec<Vec<String>> = crate::util::csv_rows(path)
+        .into_iter()
+        .map(|row| {
+            columns
                 .iter()
-                .position(|h| h == c)
-                .unwrap_or_else(|| panic!("{}: no column {c}", path.display()))
-        })
-        .collect();
-    let mut rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            index.iter().map(|&i| r[i].to_owned()).collect()
+                .map(|c| {
+                    row.get(*c)
+                        .unwrap_or_else(|| panic!("{}: no column {c}", path.display()))
+                        .clone()
+                })
+                .collect()
         })
         .collect();
     rows.sort();

@@ -1,7 +1,7 @@
 //! The bundled sample month: its findings are exactly the ones its README documents, its
 //! clearing adds up (SPEC §7), and two runs give byte-identical tables.
 
-use crate::util::{SAMPLE_MONTH, sample_dir};
+use crate::util::{SAMPLE_MONTH, csv_rows, sample_dir};
 
 fn documented_findings() -> Vec<String> {
     let readme = std::fs::read_to_string(sample_dir().join("README.md")).unwrap();
@@ -71,27 +71,6 @@ fn two_runs_give_byte_identical_tables() {
         };
         assert_eq!(read(&a), read(&b), "{table}");
     }
-}
-
-fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_owned))
-                .collect()
-        })
-        .collect()
 }
 
 fn fen(text: &str) -> i64 {

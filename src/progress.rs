@@ -30,6 +30,17 @@ enum Mode {
 pub struct StageTiming {
     pub stage: String,
     pub seconds: f64,
+    /// The process's peak resident memory so far, when the system tells it (Linux).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<u64>,
+}
+
+/// The process's peak resident set size so far (`VmHWM`), in MiB; `None` off Linux.
+pub fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 pub struct Progress {
@@ -96,7 +107,7 @@ impl Progress {
 
     /// A message outside any stage (warnings, the final summary).
     pub fn message(&self, text: &str) {
-        self.emit("message", text, None);
+        self.emit("message", text, None, None);
     }
 
     pub fn timings(&self) -> Vec<StageTiming> {
@@ -107,7 +118,7 @@ impl Progress {
         self.started.elapsed()
     }
 
-    fn emit(&self, stage: &str, text: &str, seconds: Option<f64>) {
+    fn emit(&self, stage: &str, text: &str, seconds: Option<f64>, peak_mib: Option<u64>) {
         let mut err = std::io::stderr().lock();
         match self.mode {
             Mode::Quiet => {}
@@ -118,11 +129,14 @@ impl Progress {
                     message: &'a str,
                     #[serde(skip_serializing_if = "Option::is_none")]
                     seconds: Option<f64>,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    peak_rss_mib: Option<u64>,
                 }
                 let line = Line {
                     stage,
                     message: text,
                     seconds,
+                    peak_rss_mib: peak_mib,
                 };
                 if let Ok(json) = serde_json::to_string(&line) {
                     let _ = writeln!(err, "{json}");
@@ -130,11 +144,16 @@ impl Progress {
             }
             Mode::Text | Mode::Bars => {
                 let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-                match seconds {
-                    Some(s) => {
+                match (seconds, peak_mib) {
+                    (Some(s), Some(mib)) => {
+                        let gib = mib as f64 / 1024.0;
+                        let _ =
+                            writeln!(err, "yidi: {stage}: {clean} ({s:.2} s, peak {gib:.1} GiB)");
+                    }
+                    (Some(s), None) => {
                         let _ = writeln!(err, "yidi: {stage}: {clean} ({s:.2} s)");
                     }
-                    None => {
+                    (None, _) => {
                         let _ = writeln!(err, "yidi: {clean}");
                     }
                 }
@@ -156,11 +175,13 @@ impl Stage<'_> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        self.progress.emit(self.name, summary, Some(seconds));
+        let peak = peak_rss_mib();
+        self.progress.emit(self.name, summary, Some(seconds), peak);
         if let Ok(mut timings) = self.progress.timings.lock() {
             timings.push(StageTiming {
                 stage: self.name.to_owned(),
                 seconds,
+                peak_rss_mib: peak,
             });
         }
     }

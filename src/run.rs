@@ -125,6 +125,7 @@ fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::err
                 &format!("inputs/{}", table.name()),
                 frame,
                 &input_scale(table),
+                polars::prelude::ParquetCompression::Lz4Raw,
             )
         })
         .collect()

@@ -151,12 +151,55 @@ pub fn with_decimals(frame: &DataFrame, scale_of: ScaleOf) -> PolarsResult<DataF
     DataFrame::new(frame.height(), columns)
 }
 
-fn synced_file(path: &Path) -> Result<File, OutputError> {
-    File::create(path).map_err(|e| OutputError::io(path, e))
+/// A file being written, hashed as it goes (no second read for the manifest). It is not
+/// synced here: the staging directory is synced as a whole before it is committed.
+pub struct HashedFile {
+    file: BufWriter<File>,
+    hasher: sha2::Sha256,
+    path: std::path::PathBuf,
 }
 
-fn finish_file(file: File, path: &Path) -> Result<(), OutputError> {
-    file.sync_all().map_err(|e| OutputError::io(path, e))
+impl HashedFile {
+    pub fn create(path: &Path) -> Result<HashedFile, OutputError> {
+        use sha2::Digest;
+        let file = File::create(path).map_err(|e| OutputError::io(path, e))?;
+        Ok(HashedFile {
+            file: BufWriter::with_capacity(1 << 20, file),
+            hasher: sha2::Sha256::new(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Flushes the file; its manifest entry, relative to `root`.
+    pub fn finish(mut self, root: &Path, rows: usize) -> Result<OutputFile, OutputError> {
+        use sha2::Digest;
+        self.file
+            .flush()
+            .map_err(|e| OutputError::io(&self.path, e))?;
+        Ok(OutputFile {
+            path: relative_name(root, &self.path),
+            sha256: hex::encode(self.hasher.finalize()),
+            rows: rows as u64,
+        })
+    }
+}
+
+impl Write for HashedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn relative_name(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// Writes `<dir>/<name>.csv` and `<dir>/<name>.parquet`, masked.
@@ -170,20 +213,17 @@ pub fn write_table(
     let frame = masked(frame).map_err(|e| OutputError::io(dir.join(name), e))?;
     let mut written = Vec::new();
     let csv_path = dir.join(format!("{name}.csv"));
-    let file = synced_file(&csv_path)?;
-    write_csv(&frame, scale_of, &file).map_err(|e| OutputError::io(&csv_path, e))?;
-    finish_file(file, &csv_path)?;
-    written.push(describe(dir, &csv_path, frame.height())?);
+    let mut file = HashedFile::create(&csv_path)?;
+    write_csv(&frame, scale_of, &mut file).map_err(|e| OutputError::io(&csv_path, e))?;
+    written.push(file.finish(dir, frame.height())?);
     if parquet {
-        let parquet_path = dir.join(format!("{name}.parquet"));
-        let mut decimal =
-            with_decimals(&frame, scale_of).map_err(|e| OutputError::io(&parquet_path, e))?;
-        let file = synced_file(&parquet_path)?;
-        ParquetWriter::new(&file)
-            .finish(&mut decimal)
-            .map_err(|e| OutputError::io(&parquet_path, e))?;
-        finish_file(file, &parquet_path)?;
-        written.push(describe(dir, &parquet_path, frame.height())?);
+        written.push(write_parquet_masked(
+            dir,
+            name,
+            &frame,
+            scale_of,
+            ParquetCompression::default(),
+        )?);
     }
     Ok(written)
 }
@@ -194,23 +234,36 @@ pub fn write_parquet(
     name: &str,
     frame: &DataFrame,
     scale_of: ScaleOf,
+    compression: ParquetCompression,
+) -> Result<OutputFile, OutputError> {
+    let frame = masked(frame).map_err(|e| OutputError::io(dir.join(name), e))?;
+    write_parquet_masked(dir, name, &frame, scale_of, compression)
+}
+
+fn write_parquet_masked(
+    dir: &Path,
+    name: &str,
+    frame: &DataFrame,
+    scale_of: ScaleOf,
+    compression: ParquetCompression,
 ) -> Result<OutputFile, OutputError> {
     let path = dir.join(format!("{name}.parquet"));
     let err = |e: PolarsError| OutputError::io(&path, e);
-    let mut frame = with_decimals(&masked(frame).map_err(err)?, scale_of).map_err(err)?;
-    let file = synced_file(&path)?;
-    ParquetWriter::new(&file).finish(&mut frame).map_err(err)?;
-    finish_file(file, &path)?;
-    describe(dir, &path, frame.height())
+    let mut frame = with_decimals(frame, scale_of).map_err(err)?;
+    let mut file = HashedFile::create(&path)?;
+    ParquetWriter::new(&mut file)
+        .with_compression(compression)
+        .finish(&mut frame)
+        .map_err(err)?;
+    file.finish(dir, frame.height())
 }
 
 /// The manifest entry of a written file: its path relative to `root`, hash and rows.
 pub fn describe(root: &Path, path: &Path, rows: usize) -> Result<OutputFile, OutputError> {
     use sha2::{Digest, Sha256};
     let bytes = std::fs::read(path).map_err(|e| OutputError::io(path, e))?;
-    let relative = path.strip_prefix(root).unwrap_or(path);
     Ok(OutputFile {
-        path: relative.to_string_lossy().replace('\\', "/"),
+        path: relative_name(root, path),
         sha256: hex::encode(Sha256::digest(&bytes)),
         rows: rows as u64,
     })

@@ -268,8 +268,9 @@ fn logs_off_a_terminal_are_plain_lines_per_stage() {
     for stage in ["ingest", "rules", "write"] {
         assert!(
             text.lines()
-                .any(|l| l.starts_with(&format!("yidi: {stage}: ")) && l.ends_with(" s)")),
-            "a line for {stage} with its time: {text}"
+                .any(|l| l.starts_with(&format!("yidi: {stage}: "))
+                    && (l.ends_with(" s)") || (l.contains(" s, peak ") && l.ends_with(" GiB)")))),
+            "a line for {stage} with its time (and peak memory): {text}"
         );
     }
 

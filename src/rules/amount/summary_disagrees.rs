@@ -103,13 +103,19 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     for row in &rows {
         by_dir.entry(row.dir.as_str()).or_default().push(row);
     }
+    // Each summarised directory's settlements, in one pass over them all.
+    let mut of_dir: PlHashMap<&str, Vec<&crate::model::Settlement>> =
+        by_dir.keys().map(|&dir| (dir, Vec::new())).collect();
+    for s in &ctx.model.settlements {
+        if let Some(rows) = of_dir.get_mut(s.hospital_dir.as_str()) {
+            rows.push(s);
+        }
+    }
     let mut findings = Vec::new();
     for (dir, summary) in by_dir {
-        let settlements: Vec<(Group, i32, Totals)> = ctx
-            .model
-            .settlements
+        let of_dir = &of_dir[dir];
+        let settlements: Vec<(Group, i32, Totals)> = of_dir
             .iter()
-            .filter(|s| s.hospital_dir == dir)
             .map(|s| {
                 let day = units::days_since_epoch(units::time_from_millis(s.setl_time).date());
                 let group = (
@@ -135,13 +141,9 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 })
         };
         let hospital = ctx.model.hospitals.get(dir);
-        let area = hospital.map(|h| h.fix_blng_admdvs.clone()).or_else(|| {
-            ctx.model
-                .settlements
-                .iter()
-                .find(|s| s.hospital_dir == dir)
-                .map(|s| s.mdtrtarea_admvs.clone())
-        });
+        let area = hospital
+            .map(|h| h.fix_blng_admdvs.clone())
+            .or_else(|| of_dir.first().map(|s| s.mdtrtarea_admvs.clone()));
         let mut report = |code: &str, group: &Group, said: Totals, found: Totals| {
             if said == found {
                 return;

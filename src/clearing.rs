@@ -84,7 +84,7 @@ pub fn settle(
             RowOutcome {
                 status,
                 trt_dcla_detl_sn: match outcomes[i] {
-                    Outcome::Matched(f) => Some(model.filings[f].trt_dcla_detl_sn.clone()),
+                    Outcome::Matched(f) => Some(model.filings[f].trt_dcla_detl_sn.to_string()),
                     Outcome::Emergency => Some("emergency".to_owned()),
                     _ => None,
                 },
@@ -144,16 +144,16 @@ pub fn settlements_frame(
         order.len(),
         vec![
             text("fixmedins_code", &|i| {
-                Some(settlements[i].fixmedins_code.clone())
+                Some(settlements[i].fixmedins_code.to_string())
             }),
-            text("setl_id", &|i| Some(settlements[i].setl_id.clone())),
+            text("setl_id", &|i| Some(settlements[i].setl_id.to_string())),
             int("line", &|i| Some(settlements[i].line)),
             text("refd_setl_flag", &|i| {
                 Some(if settlements[i].reversal { "1" } else { "0" }.into())
             }),
-            text("psn_no", &|i| Some(settlements[i].psn_no.clone())),
+            text("psn_no", &|i| Some(settlements[i].psn_no.to_string())),
             text("insuplc_admdvs", &|i| {
-                Some(settlements[i].insuplc_admdvs.clone())
+                Some(settlements[i].insuplc_admdvs.to_string())
             }),
             text("fix_blng_admdvs", &|i| Some(scope.treatment[i].clone())),
             text("status", &|i| Some(rows[i].status.name().into())),
@@ -209,7 +209,7 @@ impl Totals {
             return;
         }
         self.setl_cnt += 1;
-        self.persons.insert(s.psn_no.clone());
+        self.persons.insert(s.psn_no.to_string());
         let oth = s.amount("cvlserv_pay") + s.amount("hifes_pay") + s.amount("oth_pay");
         let values = [
             s.amount("medfee_sumamt"),
@@ -249,9 +249,9 @@ pub fn clear(model: &Model, scope: &Scope, rows: &[RowOutcome]) -> Clearing {
         let treatment = &scope.treatment[i];
         by_area
             .entry((
-                s.insuplc_admdvs.clone(),
+                s.insuplc_admdvs.to_string(),
                 treatment.clone(),
-                s.clr_type.clone(),
+                s.clr_type.to_string(),
             ))
             .or_default()
             .add(s, &rows[i]);

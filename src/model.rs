@@ -58,6 +58,22 @@ fn required(frame: &DataFrame, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// A text column as small strings (inline up to 24 bytes: no allocation a cell).
+fn smalls(frame: &DataFrame, name: &str) -> Vec<Option<PlSmallStr>> {
+    frame
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map(|c| c.iter().map(|v| v.map(PlSmallStr::from_str)).collect())
+        .unwrap_or_else(|_| vec![None; frame.height()])
+}
+
+fn required_smalls(frame: &DataFrame, name: &str) -> Vec<PlSmallStr> {
+    smalls(frame, name)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
 fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
     let column = frame.column(name).expect("a column of the schema");
     match column.dtype() {
@@ -73,6 +89,30 @@ fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
     }
 }
 
+/// An integer column with nulls as 0, built in one pass (no `Option` a cell in between).
+fn ints_or_zero(frame: &DataFrame, name: &str) -> Vec<i64> {
+    let column = frame.column(name).expect("a column of the schema");
+    match column.dtype() {
+        DataType::Date => column
+            .date()
+            .map(|d| {
+                d.physical()
+                    .iter()
+                    .map(|v| i64::from(v.unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        DataType::Datetime(..) => column
+            .datetime()
+            .map(|d| d.physical().iter().map(Option::unwrap_or_default).collect())
+            .unwrap_or_default(),
+        _ => column
+            .i64()
+            .map(|c| c.iter().map(Option::unwrap_or_default).collect())
+            .unwrap_or_default(),
+    }
+}
+
 fn dates(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
     ints(frame, name)
         .into_iter()
@@ -83,23 +123,23 @@ fn dates(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
 /// One accepted setlinfo row.
 #[derive(Debug, Clone)]
 pub struct Settlement {
-    pub hospital_dir: String,
+    pub hospital_dir: PlSmallStr,
     pub line: i64,
-    pub setl_id: String,
-    pub psn_no: String,
-    pub insutype: String,
-    pub insuplc_admdvs: String,
-    pub fixmedins_code: String,
-    pub mdtrtarea_admvs: String,
-    pub med_type: String,
-    pub clr_type: String,
+    pub setl_id: PlSmallStr,
+    pub psn_no: PlSmallStr,
+    pub insutype: PlSmallStr,
+    pub insuplc_admdvs: PlSmallStr,
+    pub fixmedins_code: PlSmallStr,
+    pub mdtrtarea_admvs: PlSmallStr,
+    pub med_type: PlSmallStr,
+    pub clr_type: PlSmallStr,
     pub emg_flag: bool,
     pub begndate: i32,
     pub enddate: i32,
     pub setl_time: i64,
-    pub opsp_dise_code: Option<String>,
+    pub opsp_dise_code: Option<PlSmallStr>,
     pub reversal: bool,
-    pub init_setl_id: Option<String>,
+    pub init_setl_id: Option<PlSmallStr>,
     /// In the order of [`SETTLEMENT_MONEY`], fen.
     pub money: [i64; 18],
 }
@@ -134,23 +174,23 @@ impl Settlement {
 
 pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
     let n = frame.height();
-    let dir = required(frame, "hospital_dir");
+    let dir = required_smalls(frame, "hospital_dir");
     let line = ints(frame, "line");
-    let setl_id = required(frame, "setl_id");
-    let psn_no = required(frame, "psn_no");
-    let insutype = required(frame, "insutype");
-    let insuplc = required(frame, "insuplc_admdvs");
-    let fixmedins = required(frame, "fixmedins_code");
-    let area = required(frame, "mdtrtarea_admvs");
-    let med_type = required(frame, "med_type");
-    let clr_type = required(frame, "clr_type");
-    let emg = required(frame, "emg_flag");
+    let setl_id = required_smalls(frame, "setl_id");
+    let psn_no = required_smalls(frame, "psn_no");
+    let insutype = required_smalls(frame, "insutype");
+    let insuplc = required_smalls(frame, "insuplc_admdvs");
+    let fixmedins = required_smalls(frame, "fixmedins_code");
+    let area = required_smalls(frame, "mdtrtarea_admvs");
+    let med_type = required_smalls(frame, "med_type");
+    let clr_type = required_smalls(frame, "clr_type");
+    let emg = required_smalls(frame, "emg_flag");
     let begndate = dates(frame, "begndate");
     let enddate = dates(frame, "enddate");
     let setl_time = ints(frame, "setl_time");
-    let opsp = strings(frame, "opsp_dise_code");
-    let refd = required(frame, "refd_setl_flag");
-    let init = strings(frame, "init_setl_id");
+    let opsp = smalls(frame, "opsp_dise_code");
+    let refd = required_smalls(frame, "refd_setl_flag");
+    let init = smalls(frame, "init_setl_id");
     let money: Vec<Vec<Option<i64>>> = SETTLEMENT_MONEY.iter().map(|m| ints(frame, m)).collect();
     (0..n)
         .map(|i| Settlement {
@@ -179,13 +219,13 @@ pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
 /// One accepted filing (备案).
 #[derive(Debug, Clone)]
 pub struct Filing {
-    pub trt_dcla_detl_sn: String,
-    pub psn_no: String,
-    pub certno: Option<String>,
-    pub insutype: String,
-    pub insu_admdvs: String,
-    pub rloc_rea: String,
-    pub rloc_admdvs: String,
+    pub trt_dcla_detl_sn: PlSmallStr,
+    pub psn_no: PlSmallStr,
+    pub certno: Option<PlSmallStr>,
+    pub insutype: PlSmallStr,
+    pub insu_admdvs: PlSmallStr,
+    pub rloc_rea: PlSmallStr,
+    pub rloc_admdvs: PlSmallStr,
     pub begndate: i32,
     pub enddate: Option<i32>,
     pub crte_time: i64,
@@ -200,17 +240,17 @@ impl Filing {
 }
 
 pub fn filings(frame: &DataFrame) -> Vec<Filing> {
-    let sn = required(frame, "trt_dcla_detl_sn");
-    let psn = required(frame, "psn_no");
-    let certno = strings(frame, "certno");
-    let insutype = required(frame, "insutype");
-    let insu = required(frame, "insu_admdvs");
-    let rea = required(frame, "rloc_rea");
-    let rloc = required(frame, "rloc_admdvs");
+    let sn = required_smalls(frame, "trt_dcla_detl_sn");
+    let psn = required_smalls(frame, "psn_no");
+    let certno = smalls(frame, "certno");
+    let insutype = required_smalls(frame, "insutype");
+    let insu = required_smalls(frame, "insu_admdvs");
+    let rea = required_smalls(frame, "rloc_rea");
+    let rloc = required_smalls(frame, "rloc_admdvs");
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
     let crte = ints(frame, "crte_time");
-    let vali = required(frame, "vali_flag");
+    let vali = required_smalls(frame, "vali_flag");
     let updt = ints(frame, "updt_time");
     (0..frame.height())
         .map(|i| Filing {
@@ -423,20 +463,76 @@ impl std::ops::Index<usize> for TextColumn {
     }
 }
 
+/// A column of few distinct texts (a hospital directory, a code): each value once, and a
+/// 4-byte index a row.
+#[derive(Debug, Default, Clone)]
+pub struct CodeColumn {
+    values: Vec<PlSmallStr>,
+    index: Vec<u32>,
+}
+
+impl CodeColumn {
+    /// The column `name` of `frame`, a null as the empty text.
+    pub fn new(frame: &DataFrame, name: &str) -> CodeColumn {
+        let mut column = CodeColumn::default();
+        let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
+        let Ok(values) = frame.column(name).and_then(|c| c.str().cloned()) else {
+            column.values.push(PlSmallStr::EMPTY);
+            column.index = vec![0; frame.height()];
+            return column;
+        };
+        column.index.reserve(values.len());
+        // Runs of one value are common (a hospital's directory): checked before the map.
+        let mut last: Option<(&str, u32)> = None;
+        for value in values.iter() {
+            let value = value.unwrap_or_default();
+            let k = match last {
+                Some((text, k)) if text == value => k,
+                _ => {
+                    let k = *known.entry(PlSmallStr::from_str(value)).or_insert_with(|| {
+                        column.values.push(PlSmallStr::from_str(value));
+                        (column.values.len() - 1) as u32
+                    });
+                    last = Some((value, k));
+                    k
+                }
+            };
+            column.index.push(k);
+        }
+        column
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for CodeColumn {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        &self.values[self.index[k] as usize]
+    }
+}
+
 /// The fee lines, column by column (they are the largest table: no row structs).
 pub struct FeeLines {
-    pub hospital_dir: TextColumn,
+    pub hospital_dir: CodeColumn,
     pub line: Vec<i64>,
     pub setl_id: TextColumn,
     pub feedetl_sn: TextColumn,
     pub fee_ocur_day: Vec<i32>,
-    pub med_list_codg: TextColumn,
+    pub med_list_codg: CodeColumn,
     /// Units of 0.0001.
     pub cnt: Vec<i64>,
     /// Units of 0.000001.
     pub pric: Vec<i64>,
     pub det_item_fee_sumamt: Vec<i64>,
-    pub chrgitm_lv: TextColumn,
+    pub chrgitm_lv: CodeColumn,
     /// Units of 0.0001.
     pub selfpay_prop: Vec<i64>,
     pub fulamt_ownpay_amt: Vec<i64>,
@@ -447,23 +543,15 @@ pub struct FeeLines {
 
 impl FeeLines {
     pub fn new(frame: &DataFrame) -> FeeLines {
-        let money = |name: &str| {
-            ints(frame, name)
-                .into_iter()
-                .map(Option::unwrap_or_default)
-                .collect()
-        };
         use rayon::prelude::*;
-        let texts: Vec<TextColumn> = [
-            "hospital_dir",
-            "setl_id",
-            "feedetl_sn",
-            "med_list_codg",
-            "chrgitm_lv",
-        ]
-        .par_iter()
-        .map(|name| TextColumn::new(frame, name))
-        .collect();
+        let texts: Vec<TextColumn> = ["setl_id", "feedetl_sn"]
+            .par_iter()
+            .map(|name| TextColumn::new(frame, name))
+            .collect();
+        let codes: Vec<CodeColumn> = ["hospital_dir", "med_list_codg", "chrgitm_lv"]
+            .par_iter()
+            .map(|name| CodeColumn::new(frame, name))
+            .collect();
         let numbers: Vec<Vec<i64>> = [
             "line",
             "cnt",
@@ -476,10 +564,11 @@ impl FeeLines {
             "inscp_scp_amt",
         ]
         .par_iter()
-        .map(|name| money(name))
+        .map(|name| ints_or_zero(frame, name))
         .collect();
-        let [hospital_dir, setl_id, feedetl_sn, med_list_codg, chrgitm_lv]: [TextColumn; 5] =
-            texts.try_into().expect("five text columns");
+        let [setl_id, feedetl_sn]: [TextColumn; 2] = texts.try_into().expect("two text columns");
+        let [hospital_dir, med_list_codg, chrgitm_lv]: [CodeColumn; 3] =
+            codes.try_into().expect("three code columns");
         let [
             line,
             cnt,
@@ -496,11 +585,9 @@ impl FeeLines {
             line,
             setl_id,
             feedetl_sn,
-            fee_ocur_day: ints(frame, "fee_ocur_time")
+            fee_ocur_day: ints_or_zero(frame, "fee_ocur_time")
                 .into_iter()
-                .map(|t| {
-                    units::days_since_epoch(units::time_from_millis(t.unwrap_or_default()).date())
-                })
+                .map(|t| units::days_since_epoch(units::time_from_millis(t).date()))
                 .collect(),
             med_list_codg,
             cnt,

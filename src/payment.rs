@@ -131,7 +131,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
         let s = &model.settlements[i];
         let hospital_tier = model
             .hospitals
-            .get(&s.fixmedins_code)
+            .get(s.fixmedins_code.as_str())
             .map(|h| tier(&h.hosp_lv));
         let Some(policy) = index.lookup(s, hospital_tier) else {
             expected[i] = Expected::NoPolicy;

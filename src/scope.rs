@@ -90,9 +90,9 @@ pub fn classify(
     let (start, end) = month_window(month);
     let treatment: Vec<String> = settlements
         .iter()
-        .map(|s| match hospitals.get(&s.fixmedins_code) {
+        .map(|s| match hospitals.get(s.fixmedins_code.as_str()) {
             Some(h) => h.fix_blng_admdvs.clone(),
-            None => s.mdtrtarea_admvs.clone(),
+            None => s.mdtrtarea_admvs.to_string(),
         })
         .collect();
     let class: Vec<Class> = settlements
@@ -101,7 +101,7 @@ pub fn classify(
         .map(|(s, place)| {
             if s.setl_time < start || s.setl_time > end {
                 Class::OutsideMonth
-            } else if &s.insuplc_admdvs == place {
+            } else if s.insuplc_admdvs == place {
                 Class::SameArea
             } else if s.reversal {
                 Class::Reversal

@@ -61,12 +61,12 @@ impl Finding {
         Finding {
             rule,
             level,
-            fixmedins_code: Some(s.fixmedins_code.clone()),
-            setl_id: Some(s.setl_id.clone()),
+            fixmedins_code: Some(s.fixmedins_code.to_string()),
+            setl_id: Some(s.setl_id.to_string()),
             feedetl_sn: None,
             trt_dcla_detl_sn: None,
-            psn_no: Some(s.psn_no.clone()),
-            insuplc_admdvs: Some(s.insuplc_admdvs.clone()),
+            psn_no: Some(s.psn_no.to_string()),
+            insuplc_admdvs: Some(s.insuplc_admdvs.to_string()),
             fix_blng_admdvs: Some(ctx.scope.treatment[i].clone()),
             amount: (level == Level::Hold).then(|| s.fund_pay_sumamt()),
             detail,
@@ -82,10 +82,10 @@ impl Finding {
             fixmedins_code: None,
             setl_id: None,
             feedetl_sn: None,
-            trt_dcla_detl_sn: Some(f.trt_dcla_detl_sn.clone()),
-            psn_no: Some(f.psn_no.clone()),
-            insuplc_admdvs: Some(f.insu_admdvs.clone()),
-            fix_blng_admdvs: Some(f.rloc_admdvs.clone()),
+            trt_dcla_detl_sn: Some(f.trt_dcla_detl_sn.to_string()),
+            psn_no: Some(f.psn_no.to_string()),
+            insuplc_admdvs: Some(f.insu_admdvs.to_string()),
+            fix_blng_admdvs: Some(f.rloc_admdvs.to_string()),
             amount: None,
             detail,
             row: None,
@@ -93,7 +93,7 @@ impl Finding {
     }
 
     pub fn with_filing(mut self, f: Option<&Filing>) -> Finding {
-        self.trt_dcla_detl_sn = f.map(|f| f.trt_dcla_detl_sn.clone());
+        self.trt_dcla_detl_sn = f.map(|f| f.trt_dcla_detl_sn.to_string());
         self
     }
 

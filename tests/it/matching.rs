@@ -60,16 +60,17 @@ fn outcome(s: &Settlement, filings: &[Filing]) -> Outcome {
 
 fn matched_sn(s: &Settlement, filings: &[Filing]) -> String {
     match outcome(s, filings) {
-        Outcome::Matched(i) => filings[i].trt_dcla_detl_sn.clone(),
+        Outcome::Matched(i) => filings[i].trt_dcla_detl_sn.to_string(),
         other => panic!("expected a match, got {other:?}"),
     }
 }
 
 fn failed(s: &Settlement, filings: &[Filing]) -> (&'static str, Option<String>) {
     match outcome(s, filings) {
-        Outcome::Failed { rule, filing } => {
-            (rule, filing.map(|i| filings[i].trt_dcla_detl_sn.clone()))
-        }
+        Outcome::Failed { rule, filing } => (
+            rule,
+            filing.map(|i| filings[i].trt_dcla_detl_sn.to_string()),
+        ),
         other => panic!("expected a failure, got {other:?}"),
     }
 }

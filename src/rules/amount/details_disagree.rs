@@ -37,7 +37,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             let rejected = ctx
                 .model
                 .rejected_fee_lines
-                .contains(&(s.hospital_dir.clone(), s.setl_id.clone()));
+                .contains(&(s.hospital_dir.to_string(), s.setl_id.to_string()));
             let mut problems = Vec::new();
             if rejected {
                 problems.push(ctx.say(

@@ -119,8 +119,8 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             .map(|s| {
                 let day = units::days_since_epoch(units::time_from_millis(s.setl_time).date());
                 let group = (
-                    s.insutype.clone(),
-                    s.clr_type.clone(),
+                    s.insutype.to_string(),
+                    s.clr_type.to_string(),
                     if s.reversal { "1" } else { "0" }.to_owned(),
                 );
                 let totals = (
@@ -143,7 +143,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let hospital = ctx.model.hospitals.get(dir);
         let area = hospital
             .map(|h| h.fix_blng_admdvs.clone())
-            .or_else(|| of_dir.first().map(|s| s.mdtrtarea_admvs.clone()));
+            .or_else(|| of_dir.first().map(|s| s.mdtrtarea_admvs.to_string()));
         let mut report = |code: &str, group: &Group, said: Totals, found: Totals| {
             if said == found {
                 return;

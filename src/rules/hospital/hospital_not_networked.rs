@@ -25,7 +25,7 @@ use crate::rules::{Context, Finding, day, time};
 pub fn check(ctx: &Context) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
-            let hospital = ctx.model.hospitals.get(&s.fixmedins_code);
+            let hospital = ctx.model.hospitals.get(s.fixmedins_code.as_str());
             if networked_on_settlement_day(hospital, s).is_some() {
                 return None;
             }

@@ -23,7 +23,7 @@ use crate::rules::{Context, Finding};
 pub fn check(ctx: &Context) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
-            let h = ctx.model.hospitals.get(&s.fixmedins_code)?;
+            let h = ctx.model.hospitals.get(s.fixmedins_code.as_str())?;
             (h.fix_blng_admdvs != s.mdtrtarea_admvs).then(|| {
                 let detail = ctx.say(
                     format!(

@@ -25,7 +25,8 @@ use crate::rules::{Context, Finding};
 pub fn check(ctx: &Context) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
-            let h = networked_on_settlement_day(ctx.model.hospitals.get(&s.fixmedins_code), s)?;
+            let h =
+                networked_on_settlement_day(ctx.model.hospitals.get(s.fixmedins_code.as_str()), s)?;
             let (open, zh, en) = match s.med_type.as_str() {
                 "11" | "13" => (h.op, "普通门诊", "general outpatient"),
                 "14" => (h.opsp, "门诊慢特病", "chronic outpatient"),

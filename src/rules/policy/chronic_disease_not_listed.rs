@@ -28,7 +28,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter(|(i, s)| s.med_type == "14" && cross_province(s, &ctx.scope.treatment[*i]))
         .filter_map(|(i, s)| {
-            let code = s.opsp_dise_code.clone().unwrap_or_default();
+            let code = s.opsp_dise_code.as_deref().unwrap_or_default().to_owned();
             let insured = prov(&s.insuplc_admdvs).to_owned();
             (!ctx.model.opsp_diseases.contains(&(insured.clone(), code.clone()))).then(|| {
                 let detail = ctx.say(

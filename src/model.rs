@@ -90,8 +90,7 @@ fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
 }
 
 /// An integer column with nulls as 0, built in one pass (no `Option` a cell in between).
-fn ints_or_zero(frame: &DataFrame, name: &str) -> Vec<i64> {
-    let column = frame.column(name).expect("a column of the schema");
+fn column_ints(column: &Column) -> Vec<i64> {
     match column.dtype() {
         DataType::Date => column
             .date()
@@ -376,7 +375,13 @@ pub struct Model {
 
 impl Model {
     /// The rows of `month`, with year-to-date figures of `year` (the month being cleared).
-    pub fn new(month: &Month, year: i32) -> Model {
+    /// The three large frames (settlements, fee lines, filings) are taken from `month` and
+    /// freed as they are converted: write what needs them first.
+    pub fn new(month: &mut Month, year: i32) -> Model {
+        let feedetail = std::mem::take(&mut month.feedetail);
+        let setlinfo = std::mem::take(&mut month.setlinfo);
+        let filing_frame = std::mem::take(&mut month.filings);
+        let month = &*month;
         let regions = crate::ingest::Regions::new(
             required(&month.regions, "admdvs")
                 .iter()
@@ -385,10 +390,16 @@ impl Model {
         );
         // The three large tables are built side by side, the small ones beside them.
         let (fee_lines, ((settlements, filings), (catalogue, enrollment))) = rayon::join(
-            || FeeLines::new(&month.feedetail),
+            || FeeLines::new(feedetail),
             || {
                 rayon::join(
-                    || rayon::join(|| settlements(&month.setlinfo), || filings(&month.filings)),
+                    || {
+                        // Each frame is freed as soon as its rows are built.
+                        rayon::join(
+                            move || settlements(&setlinfo),
+                            move || filings(&filing_frame),
+                        )
+                    },
                     || {
                         rayon::join(
                             || catalogue(&month.catalogue),
@@ -430,17 +441,17 @@ pub struct TextColumn {
 }
 
 impl TextColumn {
-    /// The column `name` of `frame`, a null as the empty text.
-    pub fn new(frame: &DataFrame, name: &str) -> TextColumn {
+    /// A text column's values, a null as the empty text.
+    pub fn from_column(values: &Column) -> TextColumn {
         let mut column = TextColumn::default();
-        if let Ok(values) = frame.column(name).and_then(|c| c.str().cloned()) {
+        if let Ok(values) = values.str() {
             column.ends.reserve(values.len());
             for value in values.iter() {
                 column.text.push_str(value.unwrap_or_default());
                 column.ends.push(column.text.len());
             }
         } else {
-            column.ends = vec![0; frame.height()];
+            column.ends = vec![0; values.len()];
         }
         column
     }
@@ -472,13 +483,13 @@ pub struct CodeColumn {
 }
 
 impl CodeColumn {
-    /// The column `name` of `frame`, a null as the empty text.
-    pub fn new(frame: &DataFrame, name: &str) -> CodeColumn {
+    /// A text column's values, a null as the empty text.
+    pub fn from_column(values: &Column) -> CodeColumn {
         let mut column = CodeColumn::default();
         let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
-        let Ok(values) = frame.column(name).and_then(|c| c.str().cloned()) else {
+        let Ok(values) = values.str() else {
             column.values.push(PlSmallStr::EMPTY);
-            column.index = vec![0; frame.height()];
+            column.index = vec![0; values.len()];
             return column;
         };
         column.index.reserve(values.len());
@@ -541,18 +552,21 @@ pub struct FeeLines {
     pub inscp_scp_amt: Vec<i64>,
 }
 
+/// What one fee-line column becomes.
+enum Built {
+    Text(TextColumn),
+    Code(CodeColumn),
+    Numbers(Vec<i64>),
+}
+
 impl FeeLines {
-    pub fn new(frame: &DataFrame) -> FeeLines {
+    /// Takes the fee-line frame and converts it column by column, each frame column freed
+    /// once converted (the frame and the rows are never both whole in memory).
+    pub fn new(mut frame: DataFrame) -> FeeLines {
         use rayon::prelude::*;
-        let texts: Vec<TextColumn> = ["setl_id", "feedetl_sn"]
-            .par_iter()
-            .map(|name| TextColumn::new(frame, name))
-            .collect();
-        let codes: Vec<CodeColumn> = ["hospital_dir", "med_list_codg", "chrgitm_lv"]
-            .par_iter()
-            .map(|name| CodeColumn::new(frame, name))
-            .collect();
-        let numbers: Vec<Vec<i64>> = [
+        const TEXT: [&str; 2] = ["setl_id", "feedetl_sn"];
+        const CODES: [&str; 3] = ["hospital_dir", "med_list_codg", "chrgitm_lv"];
+        const NUMBERS: [&str; 10] = [
             "line",
             "cnt",
             "pric",
@@ -562,43 +576,90 @@ impl FeeLines {
             "overlmt_amt",
             "preselfpay_amt",
             "inscp_scp_amt",
-        ]
-        .par_iter()
-        .map(|name| ints_or_zero(frame, name))
-        .collect();
-        let [setl_id, feedetl_sn]: [TextColumn; 2] = texts.try_into().expect("two text columns");
-        let [hospital_dir, med_list_codg, chrgitm_lv]: [CodeColumn; 3] =
-            codes.try_into().expect("three code columns");
-        let [
-            line,
-            cnt,
-            pric,
-            det_item_fee_sumamt,
-            selfpay_prop,
-            fulamt_ownpay_amt,
-            overlmt_amt,
-            preselfpay_amt,
-            inscp_scp_amt,
-        ]: [Vec<i64>; 9] = numbers.try_into().expect("nine number columns");
+            "fee_ocur_time",
+        ];
+        let height = frame.height();
+        let columns: Vec<(&str, Column)> = TEXT
+            .iter()
+            .chain(&CODES)
+            .chain(&NUMBERS)
+            .map(|&name| {
+                let column = frame
+                    .drop_in_place(name)
+                    .unwrap_or_else(|_| Column::full_null(name.into(), height, &DataType::String));
+                (name, column)
+            })
+            .collect();
+        // The columns no rule reads go now.
+        drop(frame);
+        let mut built: Vec<(&str, Built)> = columns
+            .into_par_iter()
+            .map(|(name, column)| {
+                let built = if TEXT.contains(&name) {
+                    Built::Text(TextColumn::from_column(&column))
+                } else if CODES.contains(&name) {
+                    Built::Code(CodeColumn::from_column(&column))
+                } else if name == "fee_ocur_time" {
+                    Built::Numbers(
+                        column_ints(&column)
+                            .into_iter()
+                            .map(|t| {
+                                i64::from(units::days_since_epoch(
+                                    units::time_from_millis(t).date(),
+                                ))
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Built::Numbers(column_ints(&column))
+                };
+                (name, built)
+            })
+            .collect();
+        let mut take = |name: &str| {
+            let k = built
+                .iter()
+                .position(|(n, _)| *n == name)
+                .expect("a built column");
+            built.swap_remove(k).1
+        };
+        let mut text = |name: &str| match take(name) {
+            Built::Text(t) => t,
+            _ => unreachable!("{name} is a text column"),
+        };
+        let (setl_id, feedetl_sn) = (text("setl_id"), text("feedetl_sn"));
+        let mut code = |name: &str| match take(name) {
+            Built::Code(c) => c,
+            _ => unreachable!("{name} is a code column"),
+        };
+        let (hospital_dir, med_list_codg, chrgitm_lv) = (
+            code("hospital_dir"),
+            code("med_list_codg"),
+            code("chrgitm_lv"),
+        );
+        let mut number = |name: &str| match take(name) {
+            Built::Numbers(v) => v,
+            _ => unreachable!("{name} is a number column"),
+        };
         FeeLines {
             hospital_dir,
-            line,
+            line: number("line"),
             setl_id,
             feedetl_sn,
-            fee_ocur_day: ints_or_zero(frame, "fee_ocur_time")
+            fee_ocur_day: number("fee_ocur_time")
                 .into_iter()
-                .map(|t| units::days_since_epoch(units::time_from_millis(t).date()))
+                .map(|d| d as i32)
                 .collect(),
             med_list_codg,
-            cnt,
-            pric,
-            det_item_fee_sumamt,
+            cnt: number("cnt"),
+            pric: number("pric"),
+            det_item_fee_sumamt: number("det_item_fee_sumamt"),
             chrgitm_lv,
-            selfpay_prop,
-            fulamt_ownpay_amt,
-            overlmt_amt,
-            preselfpay_amt,
-            inscp_scp_amt,
+            selfpay_prop: number("selfpay_prop"),
+            fulamt_ownpay_amt: number("fulamt_ownpay_amt"),
+            overlmt_amt: number("overlmt_amt"),
+            preselfpay_amt: number("preselfpay_amt"),
+            inscp_scp_amt: number("inscp_scp_amt"),
         }
     }
 

@@ -173,7 +173,7 @@ impl Checked {
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over an ingested
 /// month, and each settlement row's status.
 pub fn check(
-    month: &Month,
+    month: &mut Month,
     options: &MonthOptions,
     only: Option<&str>,
     progress: &Progress,
@@ -388,7 +388,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         progress,
     )?;
     checkpoint("locked");
-    let month = ingest::read_month(&month_options.month_dir, &month_options.config, progress)
+    let mut month = ingest::read_month(&month_options.month_dir, &month_options.config, progress)
         .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
     for mismatch in &month.dir_mismatches {
         progress.message(&format!(
@@ -397,25 +397,24 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         ));
     }
 
-    let checked = check(&month, month_options, None, progress);
+    let staging = Staging::new(&options.out_root, &month_options.month)?;
+    let dir = staging.path();
+    // The typed inputs first: the checks then take the large frames and free them.
+    let stage = progress.stage("inputs", 0, "tables");
+    let inputs = write_inputs(dir, &month)?;
+    stage.finish(&format!("{} typed tables under inputs/", inputs.len()));
+    let checked = check(&mut month, month_options, None, progress);
     let findings = &checked.findings;
 
     let write = progress.stage("write", 0, "files");
-    let staging = Staging::new(&options.out_root, &month_options.month)?;
-    let dir = staging.path();
-    // The tables, the reports and the typed inputs are independent: written side by side.
-    let (tables, (reports, inputs)) = rayon::join(
+    // The tables and the reports are independent: written side by side.
+    let (tables, reports) = rayon::join(
         || write_tables(dir, &checked, &month, month_options.lang),
-        || {
-            rayon::join(
-                || write_reports(dir, &checked, &month, month_options),
-                || write_inputs(dir, &month),
-            )
-        },
+        || write_reports(dir, &checked, &month, month_options),
     );
     let mut outputs = tables?;
     outputs.extend(reports?);
-    outputs.extend(inputs?);
+    outputs.extend(inputs);
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let status = status_of(findings, options.fail_on);
     write.finish(&format!("{} files", outputs.len() + 1));

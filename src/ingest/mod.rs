@@ -307,7 +307,8 @@ fn stack(frames: Vec<DataFrame>, table: Table) -> DataFrame {
             .vstack_mut_owned(frame)
             .expect("frames of one table share its schema");
     }
-    stacked.rechunk_mut_par();
+    // One chunk per hospital file is kept: joining them would copy the month's largest
+    // table once more (readers iterate the chunks; Parquet writes them in slices).
     stacked
 }
 

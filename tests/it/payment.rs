@@ -87,14 +87,17 @@ use yidi::run::{Checked, MonthOptions, check};
 use crate::util::{SAMPLE_MONTH, TempMonth};
 
 fn checked(month: &TempMonth) -> (yidi::ingest::Month, Checked) {
-    let read = month.ingest();
+    let mut read = month.ingest();
     let options = MonthOptions {
         month_dir: month.dir.clone(),
         month: SAMPLE_MONTH.into(),
         config: Config::default(),
         lang: Lang::Zh,
     };
-    let result = check(&read, &options, None, &Progress::silent());
+    // The checks take the large frames; the laws below read the settlements' frame.
+    let setlinfo = read.setlinfo.clone();
+    let result = check(&mut read, &options, None, &Progress::silent());
+    read.setlinfo = setlinfo;
     (read, result)
 }
 

@@ -255,7 +255,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         Some(toml) => Config::parse(toml).unwrap(),
         None => Config::default(),
     };
-    let month = yidi::ingest::read_month(&dir, &config, &Progress::silent()).unwrap();
+    let mut month = yidi::ingest::read_month(&dir, &config, &Progress::silent()).unwrap();
     assert_eq!(
         month.rejects.len(),
         fixture.rejects,
@@ -268,7 +268,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         config,
         lang: yidi::Lang::Zh,
     };
-    let findings = yidi::run::check(&month, &options, Some(code), &Progress::silent()).findings;
+    let findings = yidi::run::check(&mut month, &options, Some(code), &Progress::silent()).findings;
     for f in &findings {
         assert!(!f.detail.is_empty(), "{code}: a finding without detail");
     }

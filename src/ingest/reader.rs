@@ -66,18 +66,19 @@ enum Val<'a> {
 
 enum Builder {
     Str(StringChunkedBuilder),
-    Int(Vec<Option<i64>>),
-    Date(Vec<Option<i32>>),
-    Time(Vec<Option<i64>>),
+    Int(PrimitiveChunkedBuilder<Int64Type>),
+    Date(PrimitiveChunkedBuilder<Int32Type>),
+    Time(PrimitiveChunkedBuilder<Int64Type>),
 }
 
 impl Builder {
     fn new(spec: &Spec) -> Self {
+        let name = PlSmallStr::from_static(spec.name);
         match spec.kind.dtype() {
-            DataType::String => Builder::Str(StringChunkedBuilder::new(spec.name.into(), 0)),
-            DataType::Date => Builder::Date(Vec::new()),
-            DataType::Datetime(..) => Builder::Time(Vec::new()),
-            _ => Builder::Int(Vec::new()),
+            DataType::String => Builder::Str(StringChunkedBuilder::new(name, 0)),
+            DataType::Date => Builder::Date(PrimitiveChunkedBuilder::new(name, 0)),
+            DataType::Datetime(..) => Builder::Time(PrimitiveChunkedBuilder::new(name, 0)),
+            _ => Builder::Int(PrimitiveChunkedBuilder::new(name, 0)),
         }
     }
 
@@ -85,25 +86,21 @@ impl Builder {
         match (self, value) {
             (Builder::Str(b), Val::Str(s)) => b.append_value(s.as_ref()),
             (Builder::Str(b), Val::Null) => b.append_null(),
-            (Builder::Int(v), Val::Int(x)) => v.push(Some(*x)),
-            (Builder::Int(v), Val::Null) => v.push(None),
-            (Builder::Date(v), Val::Date(x)) => v.push(Some(*x)),
-            (Builder::Date(v), Val::Null) => v.push(None),
-            (Builder::Time(v), Val::Time(x)) => v.push(Some(*x)),
-            (Builder::Time(v), Val::Null) => v.push(None),
+            (Builder::Int(b), Val::Int(x)) | (Builder::Time(b), Val::Time(x)) => b.append_value(*x),
+            (Builder::Int(b), Val::Null) | (Builder::Time(b), Val::Null) => b.append_null(),
+            (Builder::Date(b), Val::Date(x)) => b.append_value(*x),
+            (Builder::Date(b), Val::Null) => b.append_null(),
             _ => unreachable!("a value of the wrong type for its column"),
         }
     }
 
-    fn finish(self, name: &str) -> Column {
-        let name = PlSmallStr::from(name);
+    fn finish(self) -> Column {
         match self {
             Builder::Str(b) => b.finish().into_column(),
-            Builder::Int(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_column(),
-            Builder::Date(v) => Int32Chunked::from_iter_options(name, v.into_iter())
-                .into_date()
-                .into_column(),
-            Builder::Time(v) => Int64Chunked::from_iter_options(name, v.into_iter())
+            Builder::Int(b) => b.finish().into_column(),
+            Builder::Date(b) => b.finish().into_date().into_column(),
+            Builder::Time(b) => b
+                .finish()
                 .into_datetime(TimeUnit::Milliseconds, None)
                 .into_column(),
         }
@@ -137,15 +134,18 @@ pub struct RowParser<'a> {
     read: u64,
     rejects: Vec<Reject>,
     rejected_setl_ids: Vec<String>,
-    /// The raw bytes of each accepted key (fields joined by 0x1F), with its first line.
-    seen_keys: PlHashMap<Box<[u8]>, u64>,
+    /// The text of each key seen (fields joined by 0x1F), with its first line. A key of up
+    /// to 24 bytes is stored inline: no allocation a row for the fee lines' keys.
+    seen_keys: PlHashMap<PlSmallStr, u64>,
     /// Header positions of the unique key's columns.
     key_positions: Vec<usize>,
     /// Spec indices of the area columns, in the file's column order.
     area_indices: Vec<usize>,
     /// Spec index of `setl_id`, where fee lines must link to a settlement.
     setl_id_index: Option<usize>,
-    key_buffer: Vec<u8>,
+    key_buffer: String,
+    /// Spent row buffers, kept for their allocation (one a row otherwise).
+    spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
     all_decodable: bool,
 }
@@ -216,7 +216,8 @@ impl<'a> RowParser<'a> {
             key_positions,
             area_indices,
             setl_id_index,
-            key_buffer: Vec::new(),
+            key_buffer: String::new(),
+            spare_values: Vec::new(),
             all_decodable: false,
         })
     }
@@ -274,7 +275,8 @@ impl<'a> RowParser<'a> {
             ));
         }
         let specs = self.table.columns();
-        let mut values: Vec<Val> = (0..specs.len()).map(|_| Val::Null).collect();
+        let mut values = recycle(std::mem::take(&mut self.spare_values));
+        values.extend((0..specs.len()).map(|_| Val::Null));
         for k in 0..self.order.len() {
             let (index, pos) = self.order[k];
             let spec = &specs[index];
@@ -285,6 +287,7 @@ impl<'a> RowParser<'a> {
             match self.parse_field(spec, text, record) {
                 Ok(value) => values[index] = value,
                 Err(reason) => {
+                    self.spare_values = recycle(values);
                     self.register_key(line, record);
                     return Err((Some(spec.name), reason));
                 }
@@ -296,17 +299,15 @@ impl<'a> RowParser<'a> {
                 if let Val::Str(code) = &values[index]
                     && !regions.contains(code)
                 {
+                    let value = code.to_string();
+                    self.spare_values = recycle(values);
                     self.register_key(line, record);
-                    return Err((
-                        Some(specs[index].name),
-                        Reason::UnknownArea {
-                            value: code.to_string(),
-                        },
-                    ));
+                    return Err((Some(specs[index].name), Reason::UnknownArea { value }));
                 }
             }
         }
         if let Some(first_line) = self.register_key(line, record) {
+            self.spare_values = recycle(values);
             let key = self.key_text(record).unwrap_or_default();
             return Err((None, Reason::DuplicateKey { key, first_line }));
         }
@@ -315,16 +316,14 @@ impl<'a> RowParser<'a> {
             && let Val::Str(setl_id) = &values[index]
             && !accepted.contains(setl_id.as_ref())
         {
-            return Err((
-                Some("setl_id"),
-                Reason::NoSettlement {
-                    setl_id: setl_id.to_string(),
-                },
-            ));
+            let setl_id = setl_id.to_string();
+            self.spare_values = recycle(values);
+            return Err((Some("setl_id"), Reason::NoSettlement { setl_id }));
         }
         for (builder, value) in self.builders.iter_mut().zip(&values) {
             builder.push(value);
         }
+        self.spare_values = recycle(values);
         self.lines.push(line as i64);
         Ok(())
     }
@@ -344,25 +343,24 @@ impl<'a> RowParser<'a> {
         if self.rules.unique_key.is_empty() {
             return None;
         }
-        // The key's raw bytes: one file has one encoding, so equal bytes are equal text.
-        // A key that does not decode is no key (as its text would be none).
+        // The key's text: strict decoding maps distinct bytes to distinct text, so equal
+        // text is equal bytes. A key that does not decode is no key.
         let mut key = std::mem::take(&mut self.key_buffer);
         key.clear();
         for (n, &pos) in self.key_positions.iter().enumerate() {
-            let field = record.get(pos)?;
-            if !field.is_ascii() && self.encoding.decode(field).is_none() {
+            let Some(text) = record.get(pos).and_then(|f| self.encoding.decode(f)) else {
                 self.key_buffer = key;
                 return None;
-            }
+            };
             if n > 0 {
-                key.push(0x1F);
+                key.push('\x1F');
             }
-            key.extend_from_slice(field);
+            key.push_str(&text);
         }
-        let first = match self.seen_keys.get(key.as_slice()) {
+        let first = match self.seen_keys.get(key.as_str()) {
             Some(&first) => Some(first),
             None => {
-                self.seen_keys.insert(key.as_slice().into(), line);
+                self.seen_keys.insert(PlSmallStr::from_str(&key), line);
                 None
             }
         };
@@ -454,8 +452,8 @@ impl<'a> RowParser<'a> {
         let height = self.lines.len();
         let mut columns = Vec::with_capacity(self.builders.len() + 1);
         columns.push(Int64Chunked::from_vec("line".into(), self.lines).into_column());
-        for (builder, spec) in self.builders.into_iter().zip(self.table.columns()) {
-            columns.push(builder.finish(spec.name));
+        for builder in self.builders {
+            columns.push(builder.finish());
         }
         let frame = DataFrame::new(height, columns).expect("columns built to one height");
         Parsed {
@@ -466,6 +464,13 @@ impl<'a> RowParser<'a> {
             rejected_setl_ids: self.rejected_setl_ids,
         }
     }
+}
+
+/// An emptied buffer of values with another lifetime, in the same allocation (collecting
+/// an empty iterator into a vector of a same-sized type reuses the allocation).
+fn recycle<'a, 'b>(mut values: Vec<Val<'a>>) -> Vec<Val<'b>> {
+    values.clear();
+    values.into_iter().map(|_| Val::Null).collect()
 }
 
 fn one_of<'r>(text: Cow<'r, str>, allowed: &'static [&'static str]) -> Result<Val<'r>, Reason> {
@@ -534,4 +539,21 @@ pub fn parse_csv<'a>(
         }
     }
     Ok(parser.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_row_buffer_keeps_its_allocation() {
+        let text = String::from("S1");
+        let mut values: Vec<Val> = Vec::with_capacity(40);
+        values.push(Val::Str(Cow::Borrowed(text.as_str())));
+        let pointer = values.as_ptr() as usize;
+        let recycled: Vec<Val<'static>> = recycle(values);
+        assert!(recycled.is_empty());
+        assert!(recycled.capacity() >= 40);
+        assert_eq!(recycled.as_ptr() as usize, pointer);
+    }
 }

@@ -75,6 +75,10 @@ pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         return Ok((Encoding::Utf8Bom, rest));
     }
+    // Valid as a whole (the common case): no census needed.
+    if std::str::from_utf8(bytes).is_ok() {
+        return Ok((Encoding::Utf8, bytes));
+    }
     let (chinese, invalid) = utf8_census(bytes);
     let encoding = if invalid == 0 || chinese > invalid {
         Encoding::Utf8
@@ -85,7 +89,7 @@ pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+    memchr::memchr(0, bytes)
 }
 
 /// Chinese text as UTF-8 writes it: CJK ideographs, CJK punctuation, full-width forms.

@@ -175,7 +175,9 @@ pub fn attach_lines(model: &Model, scope: &Scope) -> Vec<Option<usize>> {
         }
     }
     let lines = &model.fee_lines;
+    use rayon::prelude::*;
     (0..lines.len())
+        .into_par_iter()
         .map(|k| {
             standing
                 .get(&(&lines.hospital_dir[k], &lines.setl_id[k]))

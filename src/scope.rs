@@ -176,7 +176,8 @@ pub fn classify(
     }
 
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| {
+    use rayon::prelude::*;
+    order.par_sort_by(|&a, &b| {
         let (x, y) = (&settlements[a], &settlements[b]);
         (
             x.setl_time,

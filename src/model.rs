@@ -1,7 +1,9 @@
 //! Row views of the ingested frames that the rules read: settlements, filings, hospitals.
 //!
-//! The frames stay the source of truth; these are typed, owned copies of the columns the
-//! row-level rules need, built once per run. Dates are days since 1970-01-01, times
+//! Typed copies of the columns the row-level rules need, built once per run. The three
+//! large frames (settlements, fee lines, filings) are taken from the month and freed as
+//! they are converted, so a month is never held twice; texts are inline small strings or,
+//! for the fee lines, one buffer a column or interned codes. Dates are days since 1970-01-01, times
 //! milliseconds, money fen.
 
 use std::collections::BTreeMap;

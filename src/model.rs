@@ -798,3 +798,81 @@ pub fn ytd(frame: &DataFrame, year: i32) -> HashMap<(String, String, String), (i
     }
     map
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(values: &[Option<&str>]) -> Column {
+        StringChunked::from_iter_options("c".into(), values.iter().copied()).into_column()
+    }
+
+    #[test]
+    fn a_code_column_gives_back_every_value_and_stores_each_once() {
+        let values = [
+            Some("H1"),
+            Some("H1"),
+            Some("H2"),
+            None,
+            Some("H1"),
+            Some("H2"),
+        ];
+        let column = CodeColumn::from_column(&texts(&values));
+        assert_eq!(column.len(), values.len());
+        for (k, value) in values.iter().enumerate() {
+            assert_eq!(&column[k], value.unwrap_or_default(), "row {k}");
+        }
+        // H1, H2 and the empty text of the null.
+        assert_eq!(column.values.len(), 3);
+    }
+
+    #[test]
+    fn a_text_column_gives_back_every_value() {
+        let values = [
+            Some("S000000000001"),
+            None,
+            Some(""),
+            Some("南昌"),
+            Some("1"),
+        ];
+        let column = TextColumn::from_column(&texts(&values));
+        assert_eq!(column.len(), values.len());
+        for (k, value) in values.iter().enumerate() {
+            assert_eq!(&column[k], value.unwrap_or_default(), "row {k}");
+        }
+    }
+
+    #[test]
+    fn fee_lines_are_converted_whole_from_a_frame_they_consume() {
+        let frame = df!(
+            "hospital_dir" => ["H1", "H1", "H2"],
+            "line" => [2i64, 3, 2],
+            "setl_id" => ["S1", "S1", "S9"],
+            "feedetl_sn" => ["1", "2", "1"],
+            "fee_ocur_time" => [0i64, 86_400_000, 2 * 86_400_000],
+            "med_list_codg" => ["XA1", "XB2", "XA1"],
+            "cnt" => [10_000i64, 20_000, 5_000],
+            "pric" => [1_000_000i64, 2_000_000, 3_000_000],
+            "det_item_fee_sumamt" => [100i64, 400, 150],
+            "chrgitm_lv" => ["01", "02", "01"],
+            "selfpay_prop" => [0i64, 1_000, 0],
+            "fulamt_ownpay_amt" => [0i64, 0, 150],
+            "overlmt_amt" => [0i64, 0, 0],
+            "preselfpay_amt" => [0i64, 40, 0],
+            "inscp_scp_amt" => [100i64, 360, 0],
+        )
+        .unwrap();
+        let lines = FeeLines::new(frame);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(&lines.hospital_dir[2], "H2");
+        assert_eq!(&lines.setl_id[1], "S1");
+        assert_eq!(&lines.feedetl_sn[1], "2");
+        assert_eq!(&lines.med_list_codg[2], "XA1");
+        assert_eq!(&lines.chrgitm_lv[1], "02");
+        assert_eq!(lines.line, [2, 3, 2]);
+        assert_eq!(lines.fee_ocur_day, [0, 1, 2]);
+        assert_eq!(lines.det_item_fee_sumamt, [100, 400, 150]);
+        assert_eq!(lines.preselfpay_amt, [0, 40, 0]);
+        assert_eq!(lines.inscp_scp_amt, [100, 360, 0]);
+    }
+}

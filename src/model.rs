@@ -322,14 +322,14 @@ pub struct Enrollment {
 }
 
 /// Enrollment rows by (`psn_no`, `insutype`).
-pub fn enrollment(frame: &DataFrame) -> HashMap<(String, String), Vec<Enrollment>> {
-    let psn = required(frame, "psn_no");
-    let insutype = required(frame, "insutype");
-    let stas = required(frame, "psn_insu_stas");
+pub fn enrollment(frame: &DataFrame) -> HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>> {
+    let psn = required_smalls(frame, "psn_no");
+    let insutype = required_smalls(frame, "insutype");
+    let stas = required_smalls(frame, "psn_insu_stas");
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
     let wait = dates(frame, "wait_end");
-    let mut map: HashMap<(String, String), Vec<Enrollment>> = HashMap::default();
+    let mut map: HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>> = HashMap::default();
     for i in 0..frame.height() {
         map.entry((psn[i].clone(), insutype[i].clone()))
             .or_default()
@@ -370,7 +370,7 @@ pub struct Model {
     pub summary: DataFrame,
     pub filings: Vec<Filing>,
     pub hospitals: HashMap<String, Hospital>,
-    pub enrollment: Option<HashMap<(String, String), Vec<Enrollment>>>,
+    pub enrollment: Option<HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>>>,
     pub opsp_diseases: HashSet<(String, String)>,
     pub regions: crate::ingest::Regions,
 }

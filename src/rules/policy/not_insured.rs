@@ -29,7 +29,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let d = s.begndate;
-            let rows = enrollment.get(&(s.psn_no.to_string(), s.insutype.to_string()));
+            let rows = enrollment.get(&(s.psn_no.clone(), s.insutype.clone()));
             let covered = rows.is_some_and(|rows| {
                 rows.iter().any(|e| {
                     e.insured

@@ -45,12 +45,17 @@ pub fn money_index(name: &str) -> usize {
         .expect("a setlinfo money column")
 }
 
-fn strings(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+/// A text column's values, each through `f` (nulls stay `None`).
+fn texts<T: Clone>(frame: &DataFrame, name: &str, f: impl Fn(&str) -> T) -> Vec<Option<T>> {
     frame
         .column(name)
         .and_then(|c| c.str().cloned())
-        .map(|c| c.iter().map(|v| v.map(str::to_owned)).collect())
+        .map(|c| c.iter().map(|v| v.map(&f)).collect())
         .unwrap_or_else(|_| vec![None; frame.height()])
+}
+
+fn strings(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+    texts(frame, name, str::to_owned)
 }
 
 fn required(frame: &DataFrame, name: &str) -> Vec<String> {
@@ -62,11 +67,7 @@ fn required(frame: &DataFrame, name: &str) -> Vec<String> {
 
 /// A text column as small strings (inline up to 24 bytes: no allocation a cell).
 fn smalls(frame: &DataFrame, name: &str) -> Vec<Option<PlSmallStr>> {
-    frame
-        .column(name)
-        .and_then(|c| c.str().cloned())
-        .map(|c| c.iter().map(|v| v.map(PlSmallStr::from_str)).collect())
-        .unwrap_or_else(|_| vec![None; frame.height()])
+    texts(frame, name, PlSmallStr::from_str)
 }
 
 fn required_smalls(frame: &DataFrame, name: &str) -> Vec<PlSmallStr> {
@@ -76,42 +77,32 @@ fn required_smalls(frame: &DataFrame, name: &str) -> Vec<PlSmallStr> {
         .collect()
 }
 
-fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
-    let column = frame.column(name).expect("a column of the schema");
+/// An integer column's values (dates as days, times as milliseconds), each through `f`,
+/// in one pass.
+fn map_ints<T>(column: &Column, f: impl Fn(Option<i64>) -> T) -> Vec<T> {
     match column.dtype() {
         DataType::Date => column
             .date()
-            .map(|d| d.physical().iter().map(|v| v.map(i64::from)).collect())
+            .map(|d| d.physical().iter().map(|v| f(v.map(i64::from))).collect())
             .unwrap_or_default(),
         DataType::Datetime(..) => column
             .datetime()
-            .map(|d| d.physical().iter().collect())
-            .unwrap_or_default(),
-        _ => column.i64().map(|c| c.iter().collect()).unwrap_or_default(),
-    }
-}
-
-/// An integer column with nulls as 0, built in one pass (no `Option` a cell in between).
-fn column_ints(column: &Column) -> Vec<i64> {
-    match column.dtype() {
-        DataType::Date => column
-            .date()
-            .map(|d| {
-                d.physical()
-                    .iter()
-                    .map(|v| i64::from(v.unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        DataType::Datetime(..) => column
-            .datetime()
-            .map(|d| d.physical().iter().map(Option::unwrap_or_default).collect())
+            .map(|d| d.physical().iter().map(&f).collect())
             .unwrap_or_default(),
         _ => column
             .i64()
-            .map(|c| c.iter().map(Option::unwrap_or_default).collect())
+            .map(|c| c.iter().map(&f).collect())
             .unwrap_or_default(),
     }
+}
+
+fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    map_ints(frame.column(name).expect("a column of the schema"), |v| v)
+}
+
+/// An integer column with nulls as 0 (no `Option` a cell in between).
+pub(crate) fn column_ints(column: &Column) -> Vec<i64> {
+    map_ints(column, Option::unwrap_or_default)
 }
 
 fn dates(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {

@@ -53,22 +53,7 @@ fn summary_rows(frame: &DataFrame) -> Vec<SummaryRow> {
             .unwrap_or_default()
     };
     let int = |name: &str| -> Vec<i64> {
-        let column = frame.column(name).expect("a summary column");
-        match column.dtype() {
-            DataType::Date => column
-                .date()
-                .map(|d| {
-                    d.physical()
-                        .iter()
-                        .map(|v| i64::from(v.unwrap_or_default()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => column
-                .i64()
-                .map(|c| c.iter().map(Option::unwrap_or_default).collect())
-                .unwrap_or_default(),
-        }
+        crate::model::column_ints(frame.column(name).expect("a summary column"))
     };
     let (dir, code, insutype, clr, refd) = (
         text("hospital_dir"),

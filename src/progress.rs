@@ -146,9 +146,12 @@ impl Progress {
                 let clean: String = text.chars().filter(|c| !c.is_control()).collect();
                 match (seconds, peak_mib) {
                     (Some(s), Some(mib)) => {
-                        let gib = mib as f64 / 1024.0;
-                        let _ =
-                            writeln!(err, "yidi: {stage}: {clean} ({s:.2} s, peak {gib:.1} GiB)");
+                        let peak = if mib < 1024 {
+                            format!("{mib} MiB")
+                        } else {
+                            format!("{:.1} GiB", mib as f64 / 1024.0)
+                        };
+                        let _ = writeln!(err, "yidi: {stage}: {clean} ({s:.2} s, peak {peak})");
                     }
                     (Some(s), None) => {
                         let _ = writeln!(err, "yidi: {stage}: {clean} ({s:.2} s)");

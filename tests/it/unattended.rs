@@ -269,7 +269,9 @@ fn logs_off_a_terminal_are_plain_lines_per_stage() {
         assert!(
             text.lines()
                 .any(|l| l.starts_with(&format!("yidi: {stage}: "))
-                    && (l.ends_with(" s)") || (l.contains(" s, peak ") && l.ends_with(" GiB)")))),
+                    && (l.ends_with(" s)")
+                        || (l.contains(" s, peak ")
+                            && (l.ends_with(" MiB)") || l.ends_with(" GiB)"))))),
             "a line for {stage} with its time (and peak memory): {text}"
         );
     }

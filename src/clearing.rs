@@ -155,7 +155,7 @@ pub fn settlements_frame(
             text("insuplc_admdvs", &|i| {
                 Some(settlements[i].insuplc_admdvs.to_string())
             }),
-            text("fix_blng_admdvs", &|i| Some(scope.treatment[i].clone())),
+            text("fix_blng_admdvs", &|i| Some(scope.treatment[i].to_string())),
             text("status", &|i| Some(rows[i].status.name().into())),
             text("trt_dcla_detl_sn", &|i| rows[i].trt_dcla_detl_sn.clone()),
             int("expected_hifp", &|i| rows[i].expected_hifp),
@@ -250,7 +250,7 @@ pub fn clear(model: &Model, scope: &Scope, rows: &[RowOutcome]) -> Clearing {
         by_area
             .entry((
                 s.insuplc_admdvs.to_string(),
-                treatment.clone(),
+                treatment.to_string(),
                 s.clr_type.to_string(),
             ))
             .or_default()

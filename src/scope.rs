@@ -6,7 +6,7 @@
 //! that no other rule looks at. Reversals are paired with their originals here, so that
 //! every later stage knows which settlements are reversed.
 
-use polars::prelude::PlHashMap as HashMap;
+use polars::prelude::{PlHashMap as HashMap, PlSmallStr};
 
 use chrono::NaiveDate;
 
@@ -43,7 +43,7 @@ pub enum ReversalProblem {
 pub struct Scope {
     /// The treatment place of each row: its hospital's `fix_blng_admdvs`, or its own
     /// `mdtrtarea_admvs` when the hospital is not in the registry.
-    pub treatment: Vec<String>,
+    pub treatment: Vec<PlSmallStr>,
     pub class: Vec<Class>,
     /// DUP001: for a copy, the index of the row that stands for it.
     pub copy_of: Vec<Option<usize>>,
@@ -88,11 +88,11 @@ pub fn classify(
 ) -> Scope {
     let n = settlements.len();
     let (start, end) = month_window(month);
-    let treatment: Vec<String> = settlements
+    let treatment: Vec<PlSmallStr> = settlements
         .iter()
         .map(|s| match hospitals.get(s.fixmedins_code.as_str()) {
-            Some(h) => h.fix_blng_admdvs.clone(),
-            None => s.mdtrtarea_admvs.to_string(),
+            Some(h) => PlSmallStr::from_str(&h.fix_blng_admdvs),
+            None => s.mdtrtarea_admvs.clone(),
         })
         .collect();
     let class: Vec<Class> = settlements

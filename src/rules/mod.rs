@@ -67,7 +67,7 @@ impl Finding {
             trt_dcla_detl_sn: None,
             psn_no: Some(s.psn_no.to_string()),
             insuplc_admdvs: Some(s.insuplc_admdvs.to_string()),
-            fix_blng_admdvs: Some(ctx.scope.treatment[i].clone()),
+            fix_blng_admdvs: Some(ctx.scope.treatment[i].to_string()),
             amount: (level == Level::Hold).then(|| s.fund_pay_sumamt()),
             detail,
             row: Some(i),

@@ -571,7 +571,6 @@ impl FeeLines {
             "inscp_scp_amt",
             "fee_ocur_time",
         ];
-        let height = frame.height();
         let columns: Vec<(&str, Column)> = TEXT
             .iter()
             .chain(&CODES)
@@ -579,7 +578,7 @@ impl FeeLines {
             .map(|&name| {
                 let column = frame
                     .drop_in_place(name)
-                    .unwrap_or_else(|_| Column::full_null(name.into(), height, &DataType::String));
+                    .expect("a fee-line column of the schema");
                 (name, column)
             })
             .collect();

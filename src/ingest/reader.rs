@@ -144,7 +144,7 @@ pub struct RowParser<'a> {
     /// Spec index of `setl_id`, where fee lines must link to a settlement.
     setl_id_index: Option<usize>,
     key_buffer: String,
-    /// Spent row buffers, kept for their allocation (one a row otherwise).
+    /// The last row's value buffer, emptied and kept for its allocation (else one a row).
     spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
     all_decodable: bool,

@@ -203,6 +203,16 @@ pub const CLEARING_MONEY: [&str; 12] = [
 ];
 
 impl Totals {
+    /// Adds another partition's totals of the same group.
+    fn merge(&mut self, other: Totals) {
+        self.setl_cnt += other.setl_cnt;
+        self.reversed_cnt += other.reversed_cnt;
+        self.persons.extend(other.persons);
+        for (total, value) in self.money.iter_mut().zip(other.money) {
+            *total += value;
+        }
+    }
+
     fn add(&mut self, s: &crate::model::Settlement, row: &RowOutcome) {
         if row.status == Status::Reversed {
             self.reversed_cnt += 1;
@@ -233,6 +243,7 @@ impl Totals {
 
 /// The clearing groups: by (insured area, treatment area, clr_type) and by (insured
 /// province, treatment province), over every row that is not excluded.
+#[derive(Debug, Default, Clone)]
 pub struct Clearing {
     pub by_area: std::collections::BTreeMap<(String, String, String), Totals>,
     pub by_province: std::collections::BTreeMap<(String, String), Totals>,
@@ -314,6 +325,16 @@ fn keyed_frame(
 }
 
 impl Clearing {
+    /// Adds another partition's groups (persons are counted once over both).
+    pub fn merge(&mut self, other: Clearing) {
+        for (key, totals) in other.by_area {
+            self.by_area.entry(key).or_default().merge(totals);
+        }
+        for (key, totals) in other.by_province {
+            self.by_province.entry(key).or_default().merge(totals);
+        }
+    }
+
     /// `clearing_by_area`: insured area × treatment area × clr_type, sorted by code.
     pub fn by_area_frame(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
         let keys = |k: usize| {
@@ -406,7 +427,7 @@ pub fn clearing_scale(name: &str) -> Option<u32> {
 /// `problems_by_hospital`: per (`fixmedins_code`, `rule`) the hospital's name, the level,
 /// the count and the money questioned (问题金额, the sum of the findings' amounts).
 pub fn problems_by_hospital(
-    model: &Model,
+    hospital_names: &std::collections::BTreeMap<String, String>,
     findings: &[Finding],
 ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
     use polars::prelude::*;
@@ -441,13 +462,7 @@ pub fn problems_by_hospital(
                 "fixmedins_name",
                 groups
                     .keys()
-                    .map(|k| {
-                        model
-                            .hospitals
-                            .get(k.0)
-                            .map(|h| h.fixmedins_name.clone())
-                            .unwrap_or_default()
-                    })
+                    .map(|k| hospital_names.get(k.0).cloned().unwrap_or_default())
                     .collect(),
             ),
             text(

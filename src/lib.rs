@@ -20,6 +20,7 @@ pub mod mask;
 pub mod matching;
 pub mod model;
 pub mod output;
+pub mod partition;
 pub mod payment;
 pub mod progress;
 pub mod query;

@@ -105,6 +105,19 @@ impl Progress {
         }
     }
 
+    /// A stage timed elsewhere (the sum of its time over a month's parts).
+    pub fn record(&self, name: &str, seconds: f64, summary: &str) {
+        let peak = peak_rss_mib();
+        self.emit(name, summary, Some(seconds), peak);
+        if let Ok(mut timings) = self.timings.lock() {
+            timings.push(StageTiming {
+                stage: name.to_owned(),
+                seconds,
+                peak_rss_mib: peak,
+            });
+        }
+    }
+
     /// A message outside any stage (warnings, the final summary).
     pub fn message(&self, text: &str) {
         self.emit("message", text, None, None);
@@ -178,14 +191,6 @@ impl Stage<'_> {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        let peak = peak_rss_mib();
-        self.progress.emit(self.name, summary, Some(seconds), peak);
-        if let Ok(mut timings) = self.progress.timings.lock() {
-            timings.push(StageTiming {
-                stage: self.name.to_owned(),
-                seconds,
-                peak_rss_mib: peak,
-            });
-        }
+        self.progress.record(self.name, seconds, summary);
     }
 }

@@ -268,13 +268,17 @@ impl Run {
         for &source in SOURCES {
             let path = match source.place {
                 Place::Run => dir.join(format!("{}.parquet", source.name)),
+                // The hospitals' tables are written in parts, one file per insured province.
+                Place::Input if dir.join("inputs").join(source.name).is_dir() => {
+                    dir.join("inputs").join(source.name)
+                }
                 Place::Input => dir.join("inputs").join(format!("{}.parquet", source.name)),
                 Place::Root => match dir.parent() {
                     Some(root) => root.join(format!("{}.parquet", source.name)),
                     None => continue,
                 },
             };
-            if path.is_file() {
+            if path.exists() {
                 tables.push((source, path));
             } else if source.required {
                 missing.push(
@@ -297,8 +301,24 @@ impl Run {
         })
     }
 
+    /// A Parquet file, or a directory of parts (every `.parquet` file in it, by name).
     fn scan(path: &Path) -> PolarsResult<LazyFrame> {
-        LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, ScanArgsParquet::default())
+        if !path.is_dir() {
+            return LazyFrame::scan_parquet(
+                PlRefPath::try_from_path(path)?,
+                ScanArgsParquet::default(),
+            );
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        files.sort();
+        let paths = files
+            .iter()
+            .map(|f| PlRefPath::try_from_path(f))
+            .collect::<PolarsResult<_>>()?;
+        LazyFrame::scan_parquet_files(paths, ScanArgsParquet::default())
     }
 
     /// A SQL context with every table registered.

@@ -4,9 +4,11 @@
 //! work starts; then the stages run in order and the results are staged and moved into
 //! `<out>/<YYYY-MM>/` only when everything succeeded.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use polars::prelude::{DataFrame, PlHashSet, PlSmallStr, SortMultipleOptions};
 
 use crate::Lang;
 use crate::cli::{FailOn, MonthArgs, RunArgs};
@@ -19,9 +21,10 @@ use crate::output::manifest::RuleCount;
 use crate::output::staging::{FileLock, checkpoint};
 use crate::output::{self, Manifest, MonthLock, OutputFile, Staging};
 use crate::progress::Progress;
+use crate::rules::amount::summary_disagrees::Tally;
 use crate::rules::{self, Finding};
 use crate::units;
-use crate::{clearing, line_audit, matching, model, payment, report, scope};
+use crate::{clearing, line_audit, matching, model, partition, payment, report, scope};
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -111,13 +114,16 @@ pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
     }
 }
 
-/// Writes the typed, masked input tables under `inputs/` for analysts' queries.
+/// Writes the typed, masked input tables under `inputs/` for analysts' queries: every
+/// table but the hospitals' settlements and fee lines, which the parts wrote as they were
+/// read ([`partition::Spill`]).
 fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::error::OutputError> {
     std::fs::create_dir_all(dir.join("inputs"))
         .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
     use rayon::prelude::*;
     Table::ALL
         .par_iter()
+        .filter(|table| !matches!(table, Table::Setlinfo | Table::Feedetail))
         .filter_map(|&table| month.table(table).map(|frame| (table, frame)))
         .map(|(table, frame)| {
             output::table::write_parquet(
@@ -136,15 +142,15 @@ pub struct Checked {
     /// Sorted by SPEC §9's key.
     pub findings: Vec<Finding>,
     /// The `settlements` table.
-    pub settlements: polars::prelude::DataFrame,
+    pub settlements: DataFrame,
     /// `clearing_by_area`, `clearing_by_province`, `province_net`, `problems_by_hospital`.
-    pub clearing: Vec<(&'static str, polars::prelude::DataFrame)>,
+    pub clearing: Vec<(&'static str, DataFrame)>,
     /// Settlement rows per status.
-    pub statuses: std::collections::BTreeMap<&'static str, u64>,
+    pub statuses: BTreeMap<&'static str, u64>,
     /// The clearing groups behind the clearing tables.
     pub groups: clearing::Clearing,
-    pub region_names: std::collections::BTreeMap<String, String>,
-    pub hospital_names: std::collections::BTreeMap<String, String>,
+    pub region_names: BTreeMap<String, String>,
+    pub hospital_names: BTreeMap<String, String>,
 }
 
 impl Checked {
@@ -170,33 +176,46 @@ impl Checked {
     }
 }
 
-/// Scope, matching, §6 and the rules (all, or the one `only` names) over an ingested
-/// month, and each settlement row's status.
-pub fn check(
+/// The steps of checking a part, as the log and the manifest time them.
+const PHASES: [&str; 5] = ["model", "match", "policy", "rules", "clearing"];
+
+/// What checking one part of a month gives, before the parts are put together.
+struct Part {
+    findings: Vec<Finding>,
+    settlements: DataFrame,
+    statuses: BTreeMap<&'static str, u64>,
+    groups: clearing::Clearing,
+    /// The part's rows of the directories with a summary, for AMT003.
+    tally: Tally,
+    /// Of each of [`PHASES`].
+    seconds: [f64; 5],
+}
+
+/// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
+/// month (or a whole month), and each settlement row's status.
+fn check_part(
     month: &mut Month,
     options: &MonthOptions,
     only: Option<&str>,
-    progress: &Progress,
-) -> Checked {
-    let stage = progress.stage("model", 0, "tables");
+    summary_dirs: &PlHashSet<&str>,
+) -> Part {
+    let mut seconds = [0.0; 5];
+    let mut clock = std::time::Instant::now();
+    let mut lap = |k: usize| {
+        seconds[k] += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+    };
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year);
-    stage.finish(&format!(
-        "{} settlement rows, {} filings, {} fee lines",
-        model.settlements.len(),
-        model.filings.len(),
-        model.fee_lines.len(),
-    ));
-    let stage = progress.stage("match", 0, "settlements");
+    let tally = Tally::of(&model.settlements, summary_dirs);
+    lap(0);
     let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
-    stage.finish("scope and filings");
-    let stage = progress.stage("policy", 0, "settlements");
+    lap(1);
     let expected = payment::compute(&model, &scope);
     let line_owner = payment::attach_lines(&model, &scope);
     let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
-    stage.finish("fund payments by policy, fee lines against the catalogue");
-    let stage = progress.stage("rules", rules::RULES.len() as u64, "rules");
+    lap(2);
     let ctx = rules::Context {
         model: &model,
         scope: &scope,
@@ -208,49 +227,167 @@ pub fn check(
         lang: options.lang,
         month: &options.month,
     };
-    let findings = rules::run(&ctx, only, &|| stage.inc(1));
-    stage.finish(&format!(
-        "{} rules, {} findings",
-        rules::RULES.len(),
-        findings.len()
-    ));
-    let stage = progress.stage("clearing", 0, "settlements");
+    let findings = rules::run(&ctx, only, &|| ());
+    lap(3);
     let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
-    let mut statuses = std::collections::BTreeMap::new();
+    let mut statuses = BTreeMap::new();
     for row in &rows {
         *statuses.entry(row.status.name()).or_default() += 1;
     }
     let settlements =
         clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
     let groups = clearing::clear(&model, &scope, &rows);
+    lap(4);
+    drop((rows, line_item, line_owner, expected, outcomes, scope));
+    drop_aside(model);
+    Part {
+        findings,
+        settlements,
+        statuses,
+        groups,
+        tally,
+        seconds,
+    }
+}
+
+/// Scope, matching, §6 and the rules (all, or the one `only` names) over a whole month
+/// held in memory, and each settlement row's status.
+pub fn check(
+    month: &mut Month,
+    options: &MonthOptions,
+    only: Option<&str>,
+    progress: &Progress,
+) -> Checked {
+    let part = check_part(month, options, only, &PlHashSet::default());
+    for (name, seconds) in PHASES.iter().zip(part.seconds) {
+        progress.record(name, seconds, "one part");
+    }
+    assemble(vec![part], month, Vec::new())
+}
+
+/// Checks a month part by part (SPEC §11): each insured province's settlements and fee
+/// lines (spilled under `inputs/` as they were read) with its filings; then AMT003 over
+/// the whole month, from the parts' tallies.
+fn check_parts(
+    month: &mut Month,
+    spilled: &[PlSmallStr],
+    dir: &Path,
+    options: &MonthOptions,
+    progress: &Progress,
+) -> Result<Checked, crate::error::OutputError> {
+    let filing_frame = std::mem::take(&mut month.filings);
+    let no_filings = filing_frame.clear();
+    let mut filings = partition::filings_by_part(&filing_frame)
+        .map_err(|e| crate::error::OutputError::io(dir.join("inputs/filings.parquet"), e))?;
+    drop(filing_frame);
+    let mut names: Vec<PlSmallStr> = spilled.iter().chain(filings.keys()).cloned().collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        // No settlement and no filing accepted: one empty part gives the empty tables.
+        names.push(PlSmallStr::EMPTY);
+    }
+    let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
+    let stage = progress.stage("parts", names.len() as u64, "parts");
+    let mut parts = Vec::with_capacity(names.len());
+    for name in &names {
+        let (setlinfo, feedetail) = if spilled.contains(name) {
+            partition::read_part(dir, name)?
+        } else {
+            (
+                ingest::empty_hospital_frame(Table::Setlinfo),
+                ingest::empty_hospital_frame(Table::Feedetail),
+            )
+        };
+        let filings = filings.remove(name).unwrap_or_else(|| no_filings.clone());
+        let mut part = partition::month_of(month, setlinfo, feedetail, filings)
+            .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
+        parts.push(check_part(&mut part, options, None, &summary_dirs));
+        stage.inc(1);
+    }
+    stage.finish(&format!("{} parts by insured province", names.len()));
+    let mut seconds = [0.0; 5];
+    for part in &parts {
+        for (total, s) in seconds.iter_mut().zip(part.seconds) {
+            *total += s;
+        }
+    }
+    for (name, seconds) in PHASES.iter().zip(seconds) {
+        progress.record(name, seconds, &format!("over {} parts", names.len()));
+    }
+    let mut tally = Tally::default();
+    for part in &mut parts {
+        tally.merge(std::mem::take(&mut part.tally));
+    }
+    let amt003 = if options.config.defaults.is_enabled("AMT003") {
+        rules::amount::summary_disagrees::findings(
+            &month.summary,
+            &tally,
+            &model::hospitals(&month.hospitals),
+            options.lang,
+        )
+    } else {
+        Vec::new()
+    };
+    Ok(assemble(parts, month, amt003))
+}
+
+/// The month's results from its parts' (and month-wide `more` findings).
+fn assemble(parts: Vec<Part>, month: &Month, more: Vec<Finding>) -> Checked {
+    use rayon::prelude::*;
+    let mut findings = more;
+    let mut statuses: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut groups = clearing::Clearing::default();
+    let mut settlements: Option<DataFrame> = None;
+    let several = parts.len() > 1;
+    for part in parts {
+        findings.extend(part.findings);
+        for (status, n) in part.statuses {
+            *statuses.entry(status).or_default() += n;
+        }
+        groups.merge(part.groups);
+        match &mut settlements {
+            None => settlements = Some(part.settlements),
+            Some(all) => {
+                all.vstack_mut_owned(part.settlements)
+                    .expect("one settlements schema");
+            }
+        }
+    }
+    findings.par_sort_by(Finding::sort_cmp);
+    let mut settlements = settlements.expect("at least one part");
+    if several {
+        settlements = settlements
+            .sort(
+                ["fixmedins_code", "setl_id", "line"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .expect("the settlements' key columns");
+    }
+    settlements.rechunk_mut();
+    let hospital_names: BTreeMap<String, String> = model::hospitals(&month.hospitals)
+        .into_values()
+        .map(|h| (h.fixmedins_code, h.fixmedins_name))
+        .collect();
     let clearing = vec![
         ("clearing_by_area", groups.by_area_frame()),
         ("clearing_by_province", groups.by_province_frame()),
         ("province_net", groups.province_net_frame()),
         (
             "problems_by_hospital",
-            clearing::problems_by_hospital(&model, &findings),
+            clearing::problems_by_hospital(&hospital_names, &findings),
         ),
     ]
     .into_iter()
     .map(|(name, frame)| (name, frame.expect("columns of one height")))
     .collect();
-    stage.finish(&format!("{} settlement rows", rows.len()));
-    let region_names = model::region_names(&month.regions);
-    let hospital_names = model
-        .hospitals
-        .values()
-        .map(|h| (h.fixmedins_code.clone(), h.fixmedins_name.clone()))
-        .collect();
-    drop((rows, line_item, line_owner, expected, outcomes, scope));
-    drop_aside(model);
     Checked {
         findings,
         settlements,
         clearing,
         statuses,
         groups,
-        region_names,
+        region_names: model::region_names(&month.regions),
         hospital_names,
     }
 }
@@ -388,8 +525,17 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         progress,
     )?;
     checkpoint("locked");
-    let mut month = ingest::read_month(&month_options.month_dir, &month_options.config, progress)
-        .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
+    let staging = Staging::new(&options.out_root, &month_options.month)?;
+    let dir = staging.path();
+    // Each hospital's rows go to their insured province's part as they are read.
+    let mut spill = partition::Spill::new(dir)?;
+    let mut month = ingest::read_month_into(
+        &month_options.month_dir,
+        &month_options.config,
+        progress,
+        &mut |rows| spill.push(rows).map_err(anyhow::Error::from),
+    )
+    .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
     for mismatch in &month.dir_mismatches {
         progress.message(&format!(
             "exports/{}: {} rows carry fixmedins_code {} (kept under their own code)",
@@ -397,13 +543,15 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         ));
     }
 
-    let staging = Staging::new(&options.out_root, &month_options.month)?;
-    let dir = staging.path();
-    // The typed inputs first: the checks then take the large frames and free them.
     let stage = progress.stage("inputs", 0, "tables");
-    let inputs = write_inputs(dir, &month)?;
-    stage.finish(&format!("{} typed tables under inputs/", inputs.len()));
-    let checked = check(&mut month, month_options, None, progress);
+    let (spilled, mut inputs) = spill.finish()?;
+    inputs.extend(write_inputs(dir, &month)?);
+    stage.finish(&format!(
+        "{} typed files under inputs/ (settlements and fee lines in {} parts)",
+        inputs.len(),
+        spilled.len()
+    ));
+    let checked = check_parts(&mut month, &spilled, dir, month_options, progress)?;
     let findings = &checked.findings;
 
     let write = progress.stage("write", 0, "files");

@@ -282,7 +282,7 @@ fn with_hospital_dir(mut frame: DataFrame, dir: &str) -> DataFrame {
 }
 
 /// The empty frame of a per-hospital table, for a month where no hospital has the file.
-fn empty_hospital_frame(table: Table) -> DataFrame {
+pub fn empty_hospital_frame(table: Table) -> DataFrame {
     let mut columns = vec![
         Column::new_empty("hospital_dir".into(), &DataType::String),
         Column::new_empty("line".into(), &DataType::Int64),
@@ -312,16 +312,75 @@ fn stack(frames: Vec<DataFrame>, table: Table) -> DataFrame {
     stacked
 }
 
-/// Reads a whole month.
+/// One hospital directory's accepted settlements and fee lines, as read: `hospital_dir`
+/// first, then `line` and SPEC's columns.
+pub struct HospitalRows {
+    pub dir: String,
+    pub setlinfo: DataFrame,
+    pub feedetail: DataFrame,
+}
+
+/// About this many bytes of exports are read at once: the month's exports need never be in
+/// memory together (SPEC §11), and a batch holds enough hospitals to keep every core busy.
+const BATCH_BYTES: u64 = 192 << 20;
+
+/// The hospital directories in batches of about [`BATCH_BYTES`] of exports, in order.
+fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
+    let size = |dir: &str| -> u64 {
+        let base = month_dir.join("exports").join(dir);
+        ["setlinfo.csv", "setlinfo.parquet", "feedetail.csv", "feedetail.parquet"]
+            .iter()
+            .filter_map(|name| std::fs::metadata(base.join(name)).ok())
+            .map(|m| m.len())
+            .sum()
+    };
+    let mut batches: Vec<Vec<String>> = Vec::new();
+    let mut bytes = 0;
+    for dir in dirs {
+        if batches.is_empty() || bytes >= BATCH_BYTES {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size(dir);
+        batches.last_mut().expect("a batch").push(dir.clone());
+    }
+    batches
+}
+
+/// Reads a whole month, every hospital's rows into [`Month::setlinfo`] and
+/// [`Month::feedetail`].
 pub fn read_month(
     month_dir: &Path,
     config: &Config,
     progress: &Progress,
 ) -> Result<Month, InputError> {
+    let mut setlinfo = Vec::new();
+    let mut feedetail = Vec::new();
+    let mut month = read_month_into(month_dir, config, progress, &mut |rows: HospitalRows| {
+        setlinfo.push(rows.setlinfo);
+        feedetail.push(rows.feedetail);
+        Ok::<(), InputError>(())
+    })?;
+    month.setlinfo = stack(setlinfo, Table::Setlinfo);
+    month.feedetail = stack(feedetail, Table::Feedetail);
+    Ok(month)
+}
+
+/// Reads a month, handing each hospital's settlements and fee lines to `sink` as they are
+/// read, in directory order (so the month's exports need not fit in memory); the month
+/// returned has every other table, and empty `setlinfo` and `feedetail` frames. While one
+/// batch of hospitals goes to the sink, the next is read.
+pub fn read_month_into<E: From<InputError> + Send>(
+    month_dir: &Path,
+    config: &Config,
+    progress: &Progress,
+    sink: &mut (dyn FnMut(HospitalRows) -> Result<(), E> + Send),
+) -> Result<Month, E> {
     if !month_dir.is_dir() {
         return Err(InputError::MonthDirMissing {
             path: month_dir.to_owned(),
-        });
+        }
+        .into());
     }
     let hospitals_dirs = hospital_dirs(month_dir)?;
     let stage = progress.stage("ingest", hospitals_dirs.len() as u64 + 8, "files");
@@ -368,6 +427,66 @@ pub fn read_month(
         .into_iter()
         .filter(|t| *t != Table::Regions && !t.per_hospital())
         .collect();
+
+    /// What the hospitals' exports leave besides their rows.
+    #[derive(Default)]
+    struct Gathered {
+        files: Vec<InputFile>,
+        rejects: Vec<Reject>,
+        summary: Vec<DataFrame>,
+        rejected_fee_lines: Vec<(String, String)>,
+        dir_mismatches: Vec<DirMismatch>,
+    }
+    let mut gathered = Gathered::default();
+    let mut hand_over = |exports: Vec<HospitalExport>| -> Result<(), E> {
+        for export in exports {
+            let g = &mut gathered;
+            g.dir_mismatches
+                .extend(mismatches(&export.dir, &export.setlinfo.parsed.frame));
+            g.rejected_fee_lines.extend(
+                export
+                    .feedetail
+                    .parsed
+                    .rejected_setl_ids
+                    .iter()
+                    .map(|id| (export.dir.clone(), id.clone())),
+            );
+            let mut frames = Vec::with_capacity(2);
+            for loaded in [
+                Some(export.setlinfo),
+                Some(export.feedetail),
+                export.summary,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                g.files.push(loaded.file);
+                g.rejects.extend(loaded.parsed.rejects);
+                let frame = with_hospital_dir(loaded.parsed.frame, &export.dir);
+                match loaded.parsed.table {
+                    Table::Summary => g.summary.push(frame),
+                    _ => frames.push(frame),
+                }
+            }
+            let feedetail = frames.pop().expect("fee lines read");
+            let setlinfo = frames.pop().expect("settlements read");
+            sink(HospitalRows {
+                dir: export.dir,
+                setlinfo,
+                feedetail,
+            })?;
+        }
+        Ok(())
+    };
+    let read_batch = |dirs: &[String]| {
+        dirs.par_iter()
+            .map(|dir| {
+                let export = read_hospital(month_dir, dir, &region_set, config);
+                stage.inc(1);
+                export
+            })
+            .collect::<Result<Vec<_>, InputError>>()
+    };
     let (reference, exports) = rayon::join(
         || {
             reference_tables
@@ -385,19 +504,22 @@ pub fn read_month(
                 })
                 .collect::<Result<Vec<_>, InputError>>()
         },
-        || {
-            hospitals_dirs
-                .par_iter()
-                .map(|dir| {
-                    let export = read_hospital(month_dir, dir, &region_set, config);
-                    stage.inc(1);
-                    export
-                })
-                .collect::<Result<Vec<_>, InputError>>()
+        || -> Result<(), E> {
+            let mut waiting: Option<Vec<HospitalExport>> = None;
+            for batch in batches(month_dir, &hospitals_dirs) {
+                let previous = waiting.take();
+                let (read, handed) = rayon::join(
+                    || read_batch(&batch),
+                    || previous.map_or(Ok(()), &mut hand_over),
+                );
+                handed?;
+                waiting = Some(read?);
+            }
+            waiting.map_or(Ok(()), &mut hand_over)
         },
     );
     let reference: BTreeMap<Table, Option<Loaded>> = reference?.into_iter().collect();
-    let exports = exports?;
+    exports?;
 
     let mut files = vec![regions.file.clone()];
     let mut rejects = regions.parsed.rejects.clone();
@@ -410,40 +532,8 @@ pub fn read_month(
             frames.insert(table, loaded.parsed.frame);
         }
     }
-
-    let mut setlinfo = Vec::with_capacity(exports.len());
-    let mut feedetail = Vec::with_capacity(exports.len());
-    let mut summary = Vec::new();
-    let mut rejected_fee_lines = Vec::new();
-    let mut dir_mismatches = Vec::new();
-    for export in exports {
-        dir_mismatches.extend(mismatches(&export.dir, &export.setlinfo.parsed.frame));
-        rejected_fee_lines.extend(
-            export
-                .feedetail
-                .parsed
-                .rejected_setl_ids
-                .iter()
-                .map(|id| (export.dir.clone(), id.clone())),
-        );
-        for loaded in [
-            Some(export.setlinfo),
-            Some(export.feedetail),
-            export.summary,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            files.push(loaded.file);
-            rejects.extend(loaded.parsed.rejects);
-            let frame = with_hospital_dir(loaded.parsed.frame, &export.dir);
-            match loaded.parsed.table {
-                Table::Setlinfo => setlinfo.push(frame),
-                Table::Feedetail => feedetail.push(frame),
-                _ => summary.push(frame),
-            }
-        }
-    }
+    files.extend(gathered.files);
+    rejects.extend(gathered.rejects);
     rejects.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 
     let read: u64 = files.iter().map(|f| f.read).sum();
@@ -464,13 +554,13 @@ pub fn read_month(
         filings: take(Table::Filings).expect("required"),
         enrollment: take(Table::Enrollment),
         ytd: take(Table::Ytd),
-        setlinfo: stack(setlinfo, Table::Setlinfo),
-        feedetail: stack(feedetail, Table::Feedetail),
-        summary: stack(summary, Table::Summary),
-        rejected_fee_lines,
+        setlinfo: empty_hospital_frame(Table::Setlinfo),
+        feedetail: empty_hospital_frame(Table::Feedetail),
+        summary: stack(gathered.summary, Table::Summary),
+        rejected_fee_lines: gathered.rejected_fee_lines,
         files,
         rejects,
-        dir_mismatches,
+        dir_mismatches: gathered.dir_mismatches,
     })
 }
 

@@ -238,3 +238,67 @@ fn generated_exports_come_in_utf8_with_and_without_bom_and_gbk() {
         ["gbk", "utf-8", "utf-8 bom"]
     );
 }
+
+/// The run checks a month in parts by insured province (SPEC §11); checking the same month
+/// whole, in memory, gives byte for byte the same tables.
+#[test]
+fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    yidi()
+        .args(["generate", "--scale", "city", "--settlements", "3000"])
+        .args(["--hospitals", "40", "--anomaly-every", "5", "--seed", "5"])
+        .args(["--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let month_dir = dir.path().join("2026-10");
+    let out = dir.path().join("out");
+    yidi()
+        .arg("run")
+        .arg(&month_dir)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let results = out.join("2026-10");
+    let parts = std::fs::read_dir(results.join("inputs/setlinfo")).unwrap().count();
+    assert!(parts > 10, "the month is checked in parts: {parts}");
+
+    let options = yidi::run::MonthOptions {
+        month_dir: month_dir.clone(),
+        month: "2026-10".into(),
+        config: yidi::config::Config::default(),
+        lang: yidi::Lang::Zh,
+    };
+    let mut month = crate::util::ingest(&month_dir).unwrap();
+    let whole = yidi::run::check(&mut month, &options, None, &yidi::progress::Progress::silent());
+    let csv = |frame: &polars::prelude::DataFrame, scale: yidi::output::table::ScaleOf| {
+        let mut bytes = Vec::new();
+        let masked = yidi::output::table::masked(frame).unwrap();
+        yidi::output::table::write_csv(&masked, scale, &mut bytes).unwrap();
+        bytes
+    };
+    let findings = yidi::output::findings_frame(&whole.findings).unwrap();
+    let mut tables = vec![
+        ("findings", csv(&findings, &yidi::output::findings_scale)),
+        (
+            "settlements",
+            csv(&whole.settlements, &yidi::clearing::settlements_scale),
+        ),
+    ];
+    for (name, frame) in &whole.clearing {
+        let scale: yidi::output::table::ScaleOf = if *name == "problems_by_hospital" {
+            &yidi::output::findings_scale
+        } else {
+            &yidi::clearing::clearing_scale
+        };
+        tables.push((name, csv(frame, scale)));
+    }
+    for (name, bytes) in tables {
+        let written = std::fs::read(results.join(format!("{name}.csv"))).unwrap();
+        assert!(
+            written == bytes,
+            "{name}: the run in parts and the whole month differ"
+        );
+    }
+}

@@ -50,15 +50,20 @@ fn every_table_is_registered_with_the_rows_the_run_wrote() {
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir().join("manifest.json")).unwrap())
             .unwrap();
+    // The rows of one output file, or of every part of a table written in parts.
     let rows_of = |path: &str| {
-        manifest["outputs"]
+        let parts = format!("{}/", path.trim_end_matches(".parquet"));
+        let files: Vec<&Value> = manifest["outputs"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|o| o["path"] == path)
-            .unwrap_or_else(|| panic!("{path} in the manifest"))["rows"]
-            .as_u64()
-            .unwrap()
+            .filter(|o| {
+                let p = o["path"].as_str().unwrap();
+                p == path || (p.starts_with(&parts) && p.ends_with(".parquet"))
+            })
+            .collect();
+        assert!(!files.is_empty(), "{path} in the manifest");
+        files.iter().map(|o| o["rows"].as_u64().unwrap()).sum::<u64>()
     };
     for source in yidi::query::SOURCES {
         let expected = match source.place {

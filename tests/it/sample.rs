@@ -64,7 +64,9 @@ fn two_runs_give_byte_identical_tables() {
         "findings.csv",
         "findings.parquet",
         "rejects.csv",
-        "inputs/setlinfo.parquet",
+        "inputs/filings.parquet",
+        "inputs/setlinfo/36.parquet",
+        "inputs/feedetail/36.parquet",
     ] {
         let read = |dir: &tempfile::TempDir| {
             std::fs::read(dir.path().join(SAMPLE_MONTH).join(table)).unwrap()

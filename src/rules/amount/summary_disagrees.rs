@@ -82,53 +82,126 @@ fn summary_rows(frame: &DataFrame) -> Vec<SummaryRow> {
         .collect()
 }
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let rows = summary_rows(&ctx.model.summary);
-    let mut by_dir: BTreeMap<&str, Vec<&SummaryRow>> = BTreeMap::new();
-    for row in &rows {
-        by_dir.entry(row.dir.as_str()).or_default().push(row);
-    }
-    // Each summarised directory's settlements, in one pass over them all.
-    let mut of_dir: PlHashMap<&str, Vec<&crate::model::Settlement>> =
-        by_dir.keys().map(|&dir| (dir, Vec::new())).collect();
-    for s in &ctx.model.settlements {
-        if let Some(rows) = of_dir.get_mut(s.hospital_dir.as_str()) {
-            rows.push(s);
-        }
-    }
-    let mut findings = Vec::new();
-    for (dir, summary) in by_dir {
-        let of_dir = &of_dir[dir];
-        let settlements: Vec<(Group, i32, Totals)> = of_dir
-            .iter()
-            .map(|s| {
-                let day = units::days_since_epoch(units::time_from_millis(s.setl_time).date());
-                let group = (
-                    s.insutype.to_string(),
-                    s.clr_type.to_string(),
-                    if s.reversal { "1" } else { "0" }.to_owned(),
-                );
-                let totals = (
+/// What AMT003 needs of a hospital directory's settlements: their totals by group and day,
+/// and the area of the first row (the hospital's area when it is not in the registry).
+/// Partitions of a month each tally their rows; the tallies add up to the month's.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// By (directory, group, day of `setl_time`).
+    sums: BTreeMap<(String, Group, i32), Totals>,
+    /// By directory: the first row's `line` and `mdtrtarea_admvs`.
+    first: BTreeMap<String, (i64, String)>,
+}
+
+impl Tally {
+    /// The settlements of the directories in `dirs`, DUP001 copies and excluded rows too.
+    pub fn of<'a>(
+        settlements: impl IntoIterator<Item = &'a crate::model::Settlement>,
+        dirs: &PlHashSet<&str>,
+    ) -> Tally {
+        let mut tally = Tally::default();
+        for s in settlements {
+            if !dirs.contains(s.hospital_dir.as_str()) {
+                continue;
+            }
+            let day = units::days_since_epoch(units::time_from_millis(s.setl_time).date());
+            let group = (
+                s.insutype.to_string(),
+                s.clr_type.to_string(),
+                if s.reversal { "1" } else { "0" }.to_owned(),
+            );
+            let t = tally
+                .sums
+                .entry((s.hospital_dir.to_string(), group, day))
+                .or_default();
+            *t = add(
+                *t,
+                (
                     1,
                     s.amount("medfee_sumamt"),
                     s.fund_pay_sumamt(),
                     s.amount("acct_pay"),
-                );
-                (group, day, totals)
-            })
+                ),
+            );
+            let first = tally
+                .first
+                .entry(s.hospital_dir.to_string())
+                .or_insert((s.line, s.mdtrtarea_admvs.to_string()));
+            if s.line < first.0 {
+                *first = (s.line, s.mdtrtarea_admvs.to_string());
+            }
+        }
+        tally
+    }
+
+    /// Adds another partition's tally.
+    pub fn merge(&mut self, other: Tally) {
+        for (key, totals) in other.sums {
+            let t = self.sums.entry(key).or_default();
+            *t = add(*t, totals);
+        }
+        for (dir, first) in other.first {
+            let mine = self.first.entry(dir).or_insert_with(|| first.clone());
+            if first.0 < mine.0 {
+                *mine = first;
+            }
+        }
+    }
+}
+
+fn add(a: Totals, b: Totals) -> Totals {
+    (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3)
+}
+
+/// The directories a summary frame covers.
+pub fn summary_dirs(summary: &DataFrame) -> PlHashSet<&str> {
+    summary
+        .column("hospital_dir")
+        .ok()
+        .and_then(|c| c.str().ok())
+        .map(|dirs| dirs.iter().flatten().collect())
+        .unwrap_or_default()
+}
+
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let tally = Tally::of(&ctx.model.settlements, &summary_dirs(&ctx.model.summary));
+    findings(&ctx.model.summary, &tally, &ctx.model.hospitals, ctx.lang)
+}
+
+/// AMT003's findings: each summary row against the tally of its directory's settlements.
+pub fn findings(
+    summary: &DataFrame,
+    tally: &Tally,
+    hospitals: &PlHashMap<String, crate::model::Hospital>,
+    lang: crate::Lang,
+) -> Vec<Finding> {
+    let say = |zh: String, en: String| match lang {
+        crate::Lang::Zh => zh,
+        crate::Lang::En => en,
+    };
+    let rows = summary_rows(summary);
+    let mut by_dir: BTreeMap<&str, Vec<&SummaryRow>> = BTreeMap::new();
+    for row in &rows {
+        by_dir.entry(row.dir.as_str()).or_default().push(row);
+    }
+    let mut findings = Vec::new();
+    for (dir, summary) in by_dir {
+        let settlements: Vec<(&Group, i32, Totals)> = tally
+            .sums
+            .range((dir.to_owned(), Group::default(), i32::MIN)..)
+            .take_while(|((d, _, _), _)| d == dir)
+            .map(|((_, group, day), totals)| (group, *day, *totals))
             .collect();
         let sum = |group: &Group, begin: i32, end: i32| {
             settlements
                 .iter()
-                .filter(|(g, day, _)| g == group && begin <= *day && *day <= end)
-                .fold((0, 0, 0, 0), |a, (_, _, t)| {
-                    (a.0 + t.0, a.1 + t.1, a.2 + t.2, a.3 + t.3)
-                })
+                .filter(|(g, day, _)| *g == group && begin <= *day && *day <= end)
+                .fold((0, 0, 0, 0), |a, (_, _, t)| add(a, *t))
         };
-        let hospital = ctx.model.hospitals.get(dir);
+        let hospital = hospitals.get(dir);
         let area = hospital
             .map(|h| h.fix_blng_admdvs.clone())
-            .or_else(|| of_dir.first().map(|s| s.mdtrtarea_admvs.to_string()));
+            .or_else(|| tally.first.get(dir).map(|(_, area)| area.clone()));
         let mut report = |code: &str, group: &Group, said: Totals, found: Totals| {
             if said == found {
                 return;
@@ -142,7 +215,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format_money(t.3)
                 )
             };
-            let detail = ctx.say(
+            let detail = say(
                 format!(
                     "险种 {} 清算类别 {} 冲销标志 {}：汇总 {}，明细 {}（笔数/医疗费总额/基金支付/个人账户）",
                     group.0, group.1, group.2, show(said), show(found)
@@ -179,7 +252,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let end = summary.iter().map(|r| r.end).max().unwrap_or_default();
         let mut only_in_setlinfo: Vec<&Group> = settlements
             .iter()
-            .map(|(g, _, _)| g)
+            .map(|(g, _, _)| *g)
             .filter(|g| summary.iter().all(|r| &r.group != *g))
             .collect();
         only_in_setlinfo.sort();

@@ -1,0 +1,399 @@
+//! A month in parts by insured province (SPEC §11: a person's filings, stays and caps all
+//! live in one), so that a month larger than memory is checked one part at a time.
+//!
+//! As ingestion reads each hospital's exports, [`Spill`] routes its settlement rows and fee
+//! lines to the part of their insured province and writes them, typed and masked, as
+//! `inputs/setlinfo/<prov>.parquet` and `inputs/feedetail/<prov>.parquet` — the typed
+//! inputs analysts query, written once. Rows that must be judged together stay together:
+//! the copies of one `setl_id` (DUP001) and a reversal with its original (REV001, REV002)
+//! go to the part of the first of them in the hospital's file, and fee lines follow their
+//! settlement. Each part is then read back ([`read_part`]) with the filings of its insured
+//! province and the enrollment and year-to-date rows of its persons ([`month_of`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::OutputError;
+use crate::ingest::{HospitalRows, Month, Table};
+use crate::model::prov;
+use crate::output::OutputFile;
+use crate::output::table::ParquetSink;
+
+/// Rows of a part's row group: small enough that 31 parts' waiting rows stay small.
+const GROUP_ROWS: usize = 1 << 17;
+
+/// The two per-hospital tables, in the order they are kept.
+const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];
+
+type Scale = Box<dyn Fn(&str) -> Option<u32> + Send + Sync>;
+
+/// The parts being written.
+pub struct Spill {
+    /// The run's staging directory (the parts go under its `inputs/`).
+    root: PathBuf,
+    sinks: BTreeMap<(PlSmallStr, usize), ParquetSink<Scale>>,
+}
+
+/// The insured province of each settlement row of one hospital (rows in file order): the
+/// province of the first row linked to it by a shared `setl_id` or by a reversal's
+/// `init_setl_id`.
+pub fn settlement_parts(setlinfo: &DataFrame) -> Vec<PlSmallStr> {
+    let text = |name: &str| {
+        setlinfo
+            .column(name)
+            .and_then(|c| c.str().cloned())
+            .expect("a settlement column")
+    };
+    let (ids, insured, refd, init) = (
+        text("setl_id"),
+        text("insuplc_admdvs"),
+        text("refd_setl_flag"),
+        text("init_setl_id"),
+    );
+    let n = setlinfo.height();
+    // Union-find whose root is the smallest row of its set.
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (a, b) = (root(parent, a), root(parent, b));
+        let (low, high) = (a.min(b), a.max(b));
+        parent[high] = low;
+    };
+    let mut first: PlHashMap<&str, usize> = PlHashMap::with_capacity(n);
+    for (i, id) in ids.iter().enumerate() {
+        let id = id.unwrap_or_default();
+        match first.get(id) {
+            Some(&j) => union(&mut parent, i, j),
+            None => {
+                first.insert(id, i);
+            }
+        }
+    }
+    for (i, (refd, init)) in refd.iter().zip(init.iter()).enumerate() {
+        if refd == Some("1")
+            && let Some(&original) = init.and_then(|id| first.get(id))
+        {
+            union(&mut parent, i, original);
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let r = root(&mut parent, i);
+            PlSmallStr::from(prov(insured.get(r).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// The part of each fee line: that of the first settlement row with its `setl_id`.
+fn fee_line_parts(setlinfo: &DataFrame, parts: &[PlSmallStr], feedetail: &DataFrame) -> Vec<PlSmallStr> {
+    let ids = setlinfo
+        .column("setl_id")
+        .and_then(|c| c.str().cloned())
+        .expect("setl_id");
+    let mut part_of: PlHashMap<&str, &PlSmallStr> = PlHashMap::with_capacity(parts.len());
+    for (id, part) in ids.iter().zip(parts) {
+        part_of.entry(id.unwrap_or_default()).or_insert(part);
+    }
+    let lines = feedetail
+        .column("setl_id")
+        .and_then(|c| c.str().cloned())
+        .expect("setl_id");
+    // Every accepted fee line names an accepted settlement (SPEC §3); the fallback only
+    // keeps a line of a malformed frame from being lost.
+    let fallback = parts.first().cloned().unwrap_or_default();
+    lines
+        .iter()
+        .map(|id| {
+            part_of
+                .get(id.unwrap_or_default())
+                .map(|p| (*p).clone())
+                .unwrap_or_else(|| fallback.clone())
+        })
+        .collect()
+}
+
+/// The rows of `frame` of each part, in their order.
+pub fn split(frame: &DataFrame, parts: &[PlSmallStr]) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
+    let mut rows: BTreeMap<&PlSmallStr, Vec<IdxSize>> = BTreeMap::new();
+    for (i, part) in parts.iter().enumerate() {
+        rows.entry(part).or_default().push(i as IdxSize);
+    }
+    if rows.len() == 1 {
+        let part = rows.into_keys().next().expect("one part");
+        return Ok(vec![(part.clone(), frame.clone())]);
+    }
+    rows.into_iter()
+        .map(|(part, rows)| {
+            let rows = IdxCa::from_vec(PlSmallStr::EMPTY, rows);
+            Ok((part.clone(), frame.take(&rows)?))
+        })
+        .collect()
+}
+
+fn part_path(root: &Path, table: Table, part: &str) -> PathBuf {
+    root.join("inputs")
+        .join(table.name())
+        .join(format!("{part}.parquet"))
+}
+
+impl Spill {
+    pub fn new(root: &Path) -> Result<Spill, OutputError> {
+        for table in TABLES {
+            let dir = root.join("inputs").join(table.name());
+            std::fs::create_dir_all(&dir).map_err(|e| OutputError::io(&dir, e))?;
+        }
+        Ok(Spill {
+            root: root.to_owned(),
+            sinks: BTreeMap::new(),
+        })
+    }
+
+    /// Routes one hospital's rows to their parts.
+    pub fn push(&mut self, rows: HospitalRows) -> Result<(), OutputError> {
+        let parts = settlement_parts(&rows.setlinfo);
+        let line_parts = fee_line_parts(&rows.setlinfo, &parts, &rows.feedetail);
+        for (k, (frame, parts)) in [(&rows.setlinfo, &parts), (&rows.feedetail, &line_parts)]
+            .into_iter()
+            .enumerate()
+        {
+            let pieces = split(frame, parts).map_err(|e| {
+                OutputError::io(self.root.join("inputs").join(TABLES[k].name()), e)
+            })?;
+            for (part, piece) in pieces {
+                self.sink(&part, k, &piece)?.push(piece)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sink(
+        &mut self,
+        part: &PlSmallStr,
+        k: usize,
+        like: &DataFrame,
+    ) -> Result<&mut ParquetSink<Scale>, OutputError> {
+        let key = (part.clone(), k);
+        if !self.sinks.contains_key(&key) {
+            let table = TABLES[k];
+            let sink = ParquetSink::create(
+                &part_path(&self.root, table, part),
+                &like.clear(),
+                Box::new(crate::run::input_scale(table)) as Scale,
+                ParquetCompression::Lz4Raw,
+                true,
+            )?
+            .with_group_rows(GROUP_ROWS);
+            self.sinks.insert(key.clone(), sink);
+        }
+        Ok(self.sinks.get_mut(&key).expect("just made"))
+    }
+
+    /// Writes what waits and the files' footers: the parts (sorted), and the files written.
+    /// A table with no rows at all gets one empty file, so that every run has it.
+    pub fn finish(self) -> Result<(Vec<PlSmallStr>, Vec<OutputFile>), OutputError> {
+        use rayon::prelude::*;
+        let root = self.root;
+        let mut parts: Vec<PlSmallStr> = self.sinks.keys().map(|(p, _)| p.clone()).collect();
+        parts.dedup();
+        let mut outputs: Vec<OutputFile> = self
+            .sinks
+            .into_par_iter()
+            .map(|(_, sink)| sink.finish(&root))
+            .collect::<Result<_, _>>()?;
+        if parts.is_empty() {
+            for table in TABLES {
+                let sink = ParquetSink::create(
+                    &part_path(&root, table, "empty"),
+                    &crate::ingest::empty_hospital_frame(table),
+                    Box::new(crate::run::input_scale(table)) as Scale,
+                    ParquetCompression::Lz4Raw,
+                    true,
+                )?;
+                outputs.push(sink.finish(&root)?);
+            }
+        }
+        Ok((parts, outputs))
+    }
+}
+
+/// A part's settlement rows and fee lines, read back with their fixed-point columns as
+/// the scaled integers the checks use.
+pub fn read_part(root: &Path, part: &str) -> Result<(DataFrame, DataFrame), OutputError> {
+    let read = |table: Table| -> Result<DataFrame, OutputError> {
+        let path = part_path(root, table, part);
+        if !path.is_file() {
+            return Ok(crate::ingest::empty_hospital_frame(table));
+        }
+        let err = |e: PolarsError| OutputError::io(&path, e);
+        let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
+        let frame = ParquetReader::new(file).finish().map_err(err)?;
+        scaled_integers(frame).map_err(err)
+    };
+    let (setlinfo, feedetail) = rayon::join(|| read(Table::Setlinfo), || read(Table::Feedetail));
+    Ok((setlinfo?, feedetail?))
+}
+
+/// Decimal columns as their scaled integers (Int64), as ingestion types them.
+fn scaled_integers(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let height = frame.height();
+    let columns = frame
+        .columns()
+        .iter()
+        .cloned()
+        .map(|c| match c.dtype() {
+            DataType::Decimal(_, _) => Ok(c
+                .decimal()?
+                .physical()
+                .cast(&DataType::Int64)?
+                .with_name(c.name().clone())
+                .into_column()),
+            _ => Ok(c),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(height, columns)
+}
+
+/// The rows of `frame` whose `psn_no` is among `persons`.
+fn of_persons(frame: &DataFrame, persons: &PlHashSet<&str>) -> PolarsResult<DataFrame> {
+    let psn = frame.column("psn_no")?.str()?;
+    let keep: BooleanChunked = psn
+        .iter()
+        .map(|p| Some(p.is_some_and(|p| persons.contains(p))))
+        .collect();
+    frame.filter(&keep)
+}
+
+/// The month of one part: its settlements, fee lines and filings, the enrollment and
+/// year-to-date rows of its persons, every reference table, and no summary (AMT003 is
+/// judged over the whole month from the parts' tallies).
+pub fn month_of(
+    month: &Month,
+    setlinfo: DataFrame,
+    feedetail: DataFrame,
+    filings: DataFrame,
+) -> PolarsResult<Month> {
+    let persons: PlHashSet<&str> = setlinfo.column("psn_no")?.str()?.iter().flatten().collect();
+    let enrollment = month
+        .enrollment
+        .as_ref()
+        .map(|f| of_persons(f, &persons))
+        .transpose()?;
+    let ytd = month
+        .ytd
+        .as_ref()
+        .map(|f| of_persons(f, &persons))
+        .transpose()?;
+    drop(persons);
+    Ok(Month {
+        dir: month.dir.clone(),
+        regions: month.regions.clone(),
+        hospitals: month.hospitals.clone(),
+        catalogue: month.catalogue.clone(),
+        policy: month.policy.clone(),
+        opsp_diseases: month.opsp_diseases.clone(),
+        filings,
+        enrollment,
+        ytd,
+        setlinfo,
+        feedetail,
+        summary: month.summary.clear(),
+        rejected_fee_lines: month.rejected_fee_lines.clone(),
+        files: Vec::new(),
+        rejects: Vec::new(),
+        dir_mismatches: Vec::new(),
+    })
+}
+
+/// The filings of each insured province (of `insu_admdvs`).
+pub fn filings_by_part(filings: &DataFrame) -> PolarsResult<BTreeMap<PlSmallStr, DataFrame>> {
+    let parts: Vec<PlSmallStr> = filings
+        .column("insu_admdvs")?
+        .str()?
+        .iter()
+        .map(|a| PlSmallStr::from(prov(a.unwrap_or_default())))
+        .collect();
+    Ok(split(filings, &parts)?.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setlinfo(rows: &[(&str, &str, &str, Option<&str>)]) -> DataFrame {
+        let column = |name: &str, values: Vec<Option<&str>>| {
+            values
+                .into_iter()
+                .collect::<StringChunked>()
+                .with_name(name.into())
+                .into_column()
+        };
+        DataFrame::new(
+            rows.len(),
+            vec![
+                column("setl_id", rows.iter().map(|r| Some(r.0)).collect()),
+                column("insuplc_admdvs", rows.iter().map(|r| Some(r.1)).collect()),
+                column("refd_setl_flag", rows.iter().map(|r| Some(r.2)).collect()),
+                column("init_setl_id", rows.iter().map(|r| r.3).collect()),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn linked_rows_follow_the_first_of_them() {
+        let frame = setlinfo(&[
+            ("A", "360100", "0", None),
+            ("B", "220100", "0", None),
+            // A copy of A insured elsewhere stays with A (DUP001 is judged in one part).
+            ("A", "110100", "0", None),
+            // A reversal of B insured elsewhere stays with B (REV001, REV002).
+            ("R", "440100", "1", Some("B")),
+            // A reversal of a settlement not in the file goes to its own province.
+            ("Q", "450100", "1", Some("Z")),
+            // A settlement reversed before it appears: both follow the reversal, the first.
+            ("R2", "510100", "1", Some("C")),
+            ("C", "520100", "0", None),
+        ]);
+        let parts: Vec<String> = settlement_parts(&frame)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(parts, ["36", "22", "36", "22", "45", "51", "51"]);
+    }
+
+    #[test]
+    fn fee_lines_follow_their_settlement_and_frames_split_in_order() {
+        let frame = setlinfo(&[("A", "360100", "0", None), ("B", "220100", "0", None)]);
+        let parts = settlement_parts(&frame);
+        let lines = DataFrame::new(
+            3,
+            vec![
+                ["B", "A", "B"]
+                    .into_iter()
+                    .map(Some)
+                    .collect::<StringChunked>()
+                    .with_name("setl_id".into())
+                    .into_column(),
+                Int64Chunked::from_vec("line".into(), vec![2, 3, 4]).into_column(),
+            ],
+        )
+        .unwrap();
+        let line_parts = fee_line_parts(&frame, &parts, &lines);
+        let pieces = split(&lines, &line_parts).unwrap();
+        let lines_of = |part: &str| -> Vec<i64> {
+            let (_, frame) = pieces.iter().find(|(p, _)| p == part).unwrap();
+            frame.column("line").unwrap().i64().unwrap().into_no_null_iter().collect()
+        };
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(lines_of("22"), [2, 4]);
+        assert_eq!(lines_of("36"), [3]);
+    }
+}

@@ -21,8 +21,12 @@ use crate::model::prov;
 use crate::output::OutputFile;
 use crate::output::table::ParquetSink;
 
-/// Rows of a part's row group: small enough that 31 parts' waiting rows stay small.
+/// Rows of a part's row group, at most.
 const GROUP_ROWS: usize = 1 << 17;
+
+/// The parts' rows waiting for their row groups, in bytes, at most: past it, the largest
+/// are written first (a part of 30 000 settlements would otherwise wait to the end).
+const WAITING_BYTES: usize = 256 << 20;
 
 /// The two per-hospital tables, in the order they are kept.
 const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];
@@ -171,6 +175,16 @@ impl Spill {
                 self.sink(&part, k, &piece)?.push(piece)?;
             }
         }
+        let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();
+        while waiting > WAITING_BYTES {
+            let largest = self
+                .sinks
+                .values_mut()
+                .max_by_key(|s| s.pending_bytes())
+                .expect("some rows wait");
+            waiting -= largest.pending_bytes();
+            largest.flush()?;
+        }
         Ok(())
     }
 
@@ -222,6 +236,93 @@ impl Spill {
         }
         Ok((parts, outputs))
     }
+}
+
+/// Where the parts' filings wait, unmasked (REG003 checks the `certno` itself): a
+/// directory of the staging area that is removed before the results are committed.
+pub const FILING_PARTS: &str = ".filing-parts";
+
+/// The filing registry as it is read: masked in one file, `inputs/filings.parquet`, for
+/// queries; by insured province (of `insu_admdvs`), unmasked, for the parts.
+pub struct FilingSpill {
+    root: PathBuf,
+    masked: Option<ParquetSink<Scale>>,
+    parts: BTreeMap<PlSmallStr, ParquetSink<Scale>>,
+}
+
+impl FilingSpill {
+    pub fn new(root: &Path) -> Result<FilingSpill, OutputError> {
+        let dir = root.join(FILING_PARTS);
+        std::fs::create_dir_all(&dir).map_err(|e| OutputError::io(&dir, e))?;
+        Ok(FilingSpill {
+            root: root.to_owned(),
+            masked: None,
+            parts: BTreeMap::new(),
+        })
+    }
+
+    fn create(path: &Path, like: &DataFrame, mask: bool) -> Result<ParquetSink<Scale>, OutputError> {
+        Ok(ParquetSink::create(
+            path,
+            &like.clear(),
+            Box::new(crate::run::input_scale(Table::Filings)) as Scale,
+            ParquetCompression::Lz4Raw,
+            mask,
+        )?
+        .with_group_rows(GROUP_ROWS))
+    }
+
+    /// Routes a chunk of filings (every chunk has the table's columns, the first too).
+    pub fn push(&mut self, chunk: DataFrame) -> Result<(), OutputError> {
+        if self.masked.is_none() {
+            let path = self.root.join("inputs").join("filings.parquet");
+            self.masked = Some(Self::create(&path, &chunk, true)?);
+        }
+        let io = |e: PolarsError| OutputError::io(self.root.join(FILING_PARTS), e);
+        let parts: Vec<PlSmallStr> = chunk
+            .column("insu_admdvs")
+            .and_then(|c| c.str().cloned())
+            .map_err(io)?
+            .iter()
+            .map(|a| PlSmallStr::from(prov(a.unwrap_or_default())))
+            .collect();
+        for (part, piece) in split(&chunk, &parts).map_err(io)? {
+            if !self.parts.contains_key(&part) {
+                let path = self.root.join(FILING_PARTS).join(format!("{part}.parquet"));
+                let sink = Self::create(&path, &piece, false)?;
+                self.parts.insert(part.clone(), sink);
+            }
+            self.parts.get_mut(&part).expect("just made").push(piece)?;
+        }
+        self.masked.as_mut().expect("made above").push(chunk)
+    }
+
+    /// Finishes the files: the parts (sorted) and the masked file's manifest entry.
+    pub fn finish(self) -> Result<(Vec<PlSmallStr>, OutputFile), OutputError> {
+        let root = self.root;
+        let names: Vec<PlSmallStr> = self.parts.keys().cloned().collect();
+        for (_, sink) in self.parts {
+            sink.finish(&root)?;
+        }
+        let masked = match self.masked {
+            Some(sink) => sink.finish(&root)?,
+            None => unreachable!("the registry's last chunk is always handed on"),
+        };
+        Ok((names, masked))
+    }
+}
+
+/// A part's filings (unmasked), as spilled by [`FilingSpill`]; `None` when it has none.
+pub fn read_filings(root: &Path, part: &str) -> Result<Option<DataFrame>, OutputError> {
+    let path = root.join(FILING_PARTS).join(format!("{part}.parquet"));
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
+    ParquetReader::new(file)
+        .finish()
+        .map(Some)
+        .map_err(|e| OutputError::io(&path, e))
 }
 
 /// A part's settlement rows and fee lines, read back with their fixed-point columns as
@@ -310,17 +411,6 @@ pub fn month_of(
         rejects: Vec::new(),
         dir_mismatches: Vec::new(),
     })
-}
-
-/// The filings of each insured province (of `insu_admdvs`).
-pub fn filings_by_part(filings: &DataFrame) -> PolarsResult<BTreeMap<PlSmallStr, DataFrame>> {
-    let parts: Vec<PlSmallStr> = filings
-        .column("insu_admdvs")?
-        .str()?
-        .iter()
-        .map(|a| PlSmallStr::from(prov(a.unwrap_or_default())))
-        .collect();
-    Ok(split(filings, &parts)?.into_iter().collect())
 }
 
 #[cfg(test)]

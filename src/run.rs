@@ -115,15 +115,15 @@ pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
 }
 
 /// Writes the typed, masked input tables under `inputs/` for analysts' queries: every
-/// table but the hospitals' settlements and fee lines, which the parts wrote as they were
-/// read ([`partition::Spill`]).
+/// table but the hospitals' settlements and fee lines and the filings, which were written
+/// as they were read ([`partition::Spill`], [`partition::FilingSpill`]).
 fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::error::OutputError> {
     std::fs::create_dir_all(dir.join("inputs"))
         .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
     use rayon::prelude::*;
     Table::ALL
         .par_iter()
-        .filter(|table| !matches!(table, Table::Setlinfo | Table::Feedetail))
+        .filter(|table| !matches!(table, Table::Setlinfo | Table::Feedetail | Table::Filings))
         .filter_map(|&table| month.table(table).map(|frame| (table, frame)))
         .map(|(table, frame)| {
             output::table::write_parquet(
@@ -269,18 +269,14 @@ pub fn check(
 /// lines (spilled under `inputs/` as they were read) with its filings; then AMT003 over
 /// the whole month, from the parts' tallies.
 fn check_parts(
-    month: &mut Month,
+    month: &Month,
     spilled: &[PlSmallStr],
+    filing_parts: &[PlSmallStr],
     dir: &Path,
     options: &MonthOptions,
     progress: &Progress,
 ) -> Result<Checked, crate::error::OutputError> {
-    let filing_frame = std::mem::take(&mut month.filings);
-    let no_filings = filing_frame.clear();
-    let mut filings = partition::filings_by_part(&filing_frame)
-        .map_err(|e| crate::error::OutputError::io(dir.join("inputs/filings.parquet"), e))?;
-    drop(filing_frame);
-    let mut names: Vec<PlSmallStr> = spilled.iter().chain(filings.keys()).cloned().collect();
+    let mut names: Vec<PlSmallStr> = spilled.iter().chain(filing_parts).cloned().collect();
     names.sort();
     names.dedup();
     if names.is_empty() {
@@ -299,7 +295,8 @@ fn check_parts(
                 ingest::empty_hospital_frame(Table::Feedetail),
             )
         };
-        let filings = filings.remove(name).unwrap_or_else(|| no_filings.clone());
+        let filings =
+            partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
         parts.push(check_part(&mut part, options, None, &summary_dirs));
@@ -527,13 +524,16 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     checkpoint("locked");
     let staging = Staging::new(&options.out_root, &month_options.month)?;
     let dir = staging.path();
-    // Each hospital's rows go to their insured province's part as they are read.
+    // Each hospital's rows, and the filings, go to their insured province's part as they
+    // are read.
     let mut spill = partition::Spill::new(dir)?;
-    let mut month = ingest::read_month_into(
+    let mut filing_spill = partition::FilingSpill::new(dir)?;
+    let month = ingest::read_month_into(
         &month_options.month_dir,
         &month_options.config,
         progress,
         &mut |rows| spill.push(rows).map_err(anyhow::Error::from),
+        &mut |chunk| filing_spill.push(chunk).map_err(anyhow::Error::from),
     )
     .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
     for mismatch in &month.dir_mismatches {
@@ -545,13 +545,17 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
 
     let stage = progress.stage("inputs", 0, "tables");
     let (spilled, mut inputs) = spill.finish()?;
+    let (filing_parts, filings) = filing_spill.finish()?;
+    inputs.push(filings);
     inputs.extend(write_inputs(dir, &month)?);
     stage.finish(&format!(
         "{} typed files under inputs/ (settlements and fee lines in {} parts)",
         inputs.len(),
         spilled.len()
     ));
-    let checked = check_parts(&mut month, &spilled, dir, month_options, progress)?;
+    let checked = check_parts(&month, &spilled, &filing_parts, dir, month_options, progress)?;
+    let waiting = dir.join(partition::FILING_PARTS);
+    std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
     let findings = &checked.findings;
 
     let write = progress.stage("write", 0, "files");

@@ -90,6 +90,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
         &options.month.config,
         progress,
         &mut |_rows| Ok::<(), crate::error::InputError>(()),
+        &mut |_filings| Ok(()),
     )
     .with_context(|| format!("reading {}", options.month.month_dir.display()))?;
     let status = if month.rejects.is_empty() {

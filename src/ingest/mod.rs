@@ -130,11 +130,29 @@ fn load(
     table: Table,
     rules: RowRules<'_>,
 ) -> Result<Option<Loaded>, InputError> {
+    let mut whole = |_: DataFrame| -> Result<(), InputError> {
+        unreachable!("one chunk: the whole file")
+    };
+    load_in_chunks(dir, stem, rel_stem, table, rules, usize::MAX, &mut whole)
+}
+
+/// Reads one input file, handing every `chunk_rows` accepted rows to `chunk` (a Parquet
+/// file's rows at once); the frame of what it returns holds the rows left over.
+fn load_in_chunks<E: From<InputError>>(
+    dir: &Path,
+    stem: &str,
+    rel_stem: &str,
+    table: Table,
+    rules: RowRules<'_>,
+    chunk_rows: usize,
+    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Option<Loaded>, E> {
     let Some((path, rel)) = locate(dir, stem, rel_stem)? else {
         return if table.required() {
             Err(InputError::MissingFile {
                 file: relative(rel_stem),
-            })
+            }
+            .into())
         } else {
             Ok(None)
         };
@@ -146,10 +164,12 @@ fn load(
     })?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let (parsed, encoding) = if rel.ends_with(".parquet") {
-        (
-            parquet::parse_parquet(table, &rel, &bytes, rules)?,
-            Encoding::Parquet,
-        )
+        let mut parsed = parquet::parse_parquet(table, &rel, &bytes, rules)?;
+        if chunk_rows != usize::MAX {
+            let frame = parsed.frame.clear();
+            chunk(std::mem::replace(&mut parsed.frame, frame))?;
+        }
+        (parsed, Encoding::Parquet)
     } else {
         let (encoding, body) = encoding::detect(&bytes).map_err(|e| match e {
             encoding::NotText::Binary { offset } => InputError::Binary {
@@ -159,10 +179,11 @@ fn load(
             encoding::NotText::Utf16 => InputError::Utf16 { file: rel.clone() },
         })?;
         (
-            reader::parse_csv(table, &rel, encoding, body, rules)?,
+            reader::parse_csv_in_chunks(table, &rel, encoding, body, rules, chunk_rows, chunk)?,
             encoding,
         )
     };
+    let rejected = parsed.rejects.len() as u64;
     let file = InputFile {
         path: rel,
         table: table.name(),
@@ -170,10 +191,9 @@ fn load(
         sha256,
         encoding,
         read: parsed.read,
-        accepted: parsed.frame.height() as u64,
-        rejected: parsed.rejects.len() as u64,
+        accepted: parsed.read - rejected,
+        rejected,
     };
-    debug_assert_eq!(file.read, file.accepted + file.rejected);
     Ok(Some(Loaded { parsed, file }))
 }
 
@@ -356,25 +376,46 @@ pub fn read_month(
 ) -> Result<Month, InputError> {
     let mut setlinfo = Vec::new();
     let mut feedetail = Vec::new();
-    let mut month = read_month_into(month_dir, config, progress, &mut |rows: HospitalRows| {
-        setlinfo.push(rows.setlinfo);
-        feedetail.push(rows.feedetail);
-        Ok::<(), InputError>(())
-    })?;
+    let mut filings: Vec<DataFrame> = Vec::new();
+    let mut month = read_month_into(
+        month_dir,
+        config,
+        progress,
+        &mut |rows: HospitalRows| {
+            setlinfo.push(rows.setlinfo);
+            feedetail.push(rows.feedetail);
+            Ok::<(), InputError>(())
+        },
+        &mut |chunk| {
+            filings.push(chunk);
+            Ok(())
+        },
+    )?;
     month.setlinfo = stack(setlinfo, Table::Setlinfo);
     month.feedetail = stack(feedetail, Table::Feedetail);
+    for chunk in filings {
+        month
+            .filings
+            .vstack_mut_owned(chunk)
+            .expect("chunks of one table share its schema");
+    }
     Ok(month)
 }
 
+/// Filings are handed on this many at a time.
+const FILING_CHUNK_ROWS: usize = 1 << 20;
+
 /// Reads a month, handing each hospital's settlements and fee lines to `sink` as they are
-/// read, in directory order (so the month's exports need not fit in memory); the month
-/// returned has every other table, and empty `setlinfo` and `feedetail` frames. While one
-/// batch of hospitals goes to the sink, the next is read.
+/// read, in directory order, and the filing registry to `filings` a chunk at a time in file
+/// order (so neither need fit in memory); the month returned has every other table, and
+/// empty `setlinfo`, `feedetail` and `filings` frames. While one batch of hospitals goes
+/// to the sink, the next is read.
 pub fn read_month_into<E: From<InputError> + Send>(
     month_dir: &Path,
     config: &Config,
     progress: &Progress,
     sink: &mut (dyn FnMut(HospitalRows) -> Result<(), E> + Send),
+    filings: &mut (dyn FnMut(DataFrame) -> Result<(), E> + Send),
 ) -> Result<Month, E> {
     if !month_dir.is_dir() {
         return Err(InputError::MonthDirMissing {
@@ -487,22 +528,36 @@ pub fn read_month_into<E: From<InputError> + Send>(
             })
             .collect::<Result<Vec<_>, InputError>>()
     };
+    let filings = std::sync::Mutex::new(filings);
     let (reference, exports) = rayon::join(
         || {
             reference_tables
                 .par_iter()
-                .map(|&table| {
-                    let loaded = load(
-                        month_dir,
-                        table.stem(),
-                        table.stem(),
-                        table,
-                        reference_rules(table),
-                    );
+                .map(|&table| -> Result<(Table, Option<Loaded>), E> {
+                    let (stem, rules) = (table.stem(), reference_rules(table));
+                    let loaded = if table == Table::Filings {
+                        let mut sink = filings.lock().expect("one reader of the filings");
+                        let mut loaded = load_in_chunks(
+                            month_dir,
+                            stem,
+                            stem,
+                            table,
+                            rules,
+                            FILING_CHUNK_ROWS,
+                            &mut **sink,
+                        )?;
+                        if let Some(loaded) = &mut loaded {
+                            let rest = loaded.parsed.frame.clear();
+                            (*sink)(std::mem::replace(&mut loaded.parsed.frame, rest))?;
+                        }
+                        loaded
+                    } else {
+                        load(month_dir, stem, stem, table, rules)?
+                    };
                     stage.inc(1);
-                    loaded.map(|l| (table, l))
+                    Ok((table, loaded))
                 })
-                .collect::<Result<Vec<_>, InputError>>()
+                .collect::<Result<Vec<_>, E>>()
         },
         || -> Result<(), E> {
             let mut waiting: Option<Vec<HospitalExport>> = None;

@@ -448,14 +448,28 @@ impl<'a> RowParser<'a> {
             .unwrap_or(false)
     }
 
-    pub fn finish(self) -> Parsed {
-        let height = self.lines.len();
-        let mut columns = Vec::with_capacity(self.builders.len() + 1);
-        columns.push(Int64Chunked::from_vec("line".into(), self.lines).into_column());
-        for builder in self.builders {
+    /// Rows accepted since the last frame was taken.
+    pub fn pending(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The rows accepted so far (since the last call) as a frame: `line`, then the
+    /// table's columns.
+    pub fn take_frame(&mut self) -> DataFrame {
+        let fresh = self.table.columns().iter().map(Builder::new).collect();
+        let builders = std::mem::replace(&mut self.builders, fresh);
+        let lines = std::mem::take(&mut self.lines);
+        let height = lines.len();
+        let mut columns = Vec::with_capacity(builders.len() + 1);
+        columns.push(Int64Chunked::from_vec("line".into(), lines).into_column());
+        for builder in builders {
             columns.push(builder.finish());
         }
-        let frame = DataFrame::new(height, columns).expect("columns built to one height");
+        DataFrame::new(height, columns).expect("columns built to one height")
+    }
+
+    pub fn finish(mut self) -> Parsed {
+        let frame = self.take_frame();
         Parsed {
             table: self.table,
             frame,
@@ -492,6 +506,23 @@ pub fn parse_csv<'a>(
     body: &[u8],
     rules: RowRules<'a>,
 ) -> Result<Parsed, InputError> {
+    let mut whole = |_: DataFrame| -> Result<(), InputError> {
+        unreachable!("one chunk: the whole file")
+    };
+    parse_csv_in_chunks(table, file, encoding, body, rules, usize::MAX, &mut whole)
+}
+
+/// Parses a CSV file (its bytes after any BOM), handing every `chunk_rows` accepted rows
+/// to `chunk` as a frame; the frame of what [`Parsed`] returns holds the rows left over.
+pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: &[u8],
+    rules: RowRules<'a>,
+    chunk_rows: usize,
+    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Parsed, E> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -502,13 +533,15 @@ pub fn parse_csv<'a>(
         Ok(false) => {
             return Err(InputError::Empty {
                 file: file.to_owned(),
-            });
+            }
+            .into());
         }
         Err(error) => {
             return Err(InputError::Csv {
                 file: file.to_owned(),
                 message: error.to_string(),
-            });
+            }
+            .into());
         }
     };
     let header: Vec<String> = header
@@ -528,13 +561,17 @@ pub fn parse_csv<'a>(
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
                 parser.push(line, &record);
+                if parser.pending() >= chunk_rows {
+                    chunk(parser.take_frame())?;
+                }
             }
             Ok(false) => break,
             Err(error) => {
                 return Err(InputError::Csv {
                     file: file.to_owned(),
                     message: error.to_string(),
-                });
+                }
+                .into());
             }
         }
     }

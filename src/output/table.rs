@@ -289,6 +289,8 @@ pub struct ParquetSink<S> {
     group_rows: usize,
     pending: Vec<DataFrame>,
     pending_rows: usize,
+    /// Estimated bytes of the rows waiting.
+    pending_bytes: usize,
     rows: usize,
 }
 
@@ -322,6 +324,7 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
             group_rows: Self::GROUP_ROWS,
             pending: Vec::new(),
             pending_rows: 0,
+            pending_bytes: 0,
             rows: 0,
         })
     }
@@ -336,12 +339,18 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         self.rows + self.pending_rows
     }
 
+    /// Estimated bytes of the rows waiting for their row group.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
     /// Adds rows; a row group is written once enough are waiting.
     pub fn push(&mut self, frame: DataFrame) -> Result<(), OutputError> {
         if frame.height() == 0 {
             return Ok(());
         }
         self.pending_rows += frame.height();
+        self.pending_bytes += frame.estimated_size();
         self.pending.push(frame);
         if self.pending_rows >= self.group_rows {
             self.flush()?;
@@ -349,7 +358,8 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), OutputError> {
+    /// Writes the rows waiting as a row group.
+    pub fn flush(&mut self) -> Result<(), OutputError> {
         let err = |e: PolarsError| OutputError::io(&self.path, e);
         let mut frames = std::mem::take(&mut self.pending).into_iter();
         let Some(mut group) = frames.next() else {
@@ -366,6 +376,7 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         self.writer.write_batch(&group).map_err(err)?;
         self.rows += self.pending_rows;
         self.pending_rows = 0;
+        self.pending_bytes = 0;
         Ok(())
     }
 

@@ -292,7 +292,10 @@ impl FilingSpill {
                 let sink = Self::create(&path, &piece, false)?;
                 self.parts.insert(part.clone(), sink);
             }
-            self.parts.get_mut(&part).expect("just made").push(piece)?;
+            let sink = self.parts.get_mut(&part).expect("just made");
+            sink.push(piece)?;
+            // A chunk's rows of a part make its row group: none wait for the next chunk.
+            sink.flush()?;
         }
         self.masked.as_mut().expect("made above").push(chunk)
     }

@@ -115,15 +115,21 @@ pub fn write_csv(frame: &DataFrame, scale_of: ScaleOf, out: impl Write) -> Polar
     writer
         .write_record(frame.get_column_names().iter().map(|n| n.as_str()))
         .map_err(csv_err)?;
-    let columns: Vec<Vec<String>> = frame
-        .columns()
-        .iter()
-        .map(|c| column_text(c, scale_of(c.name())))
-        .collect::<PolarsResult<_>>()?;
-    for row in 0..frame.height() {
-        writer
-            .write_record(columns.iter().map(|c| c[row].as_str()))
-            .map_err(csv_err)?;
+    // A slice of rows at a time: the text of every cell of a national month's settlements
+    // at once would take gigabytes.
+    const SLICE_ROWS: usize = 1 << 16;
+    for offset in (0..frame.height()).step_by(SLICE_ROWS) {
+        let slice = frame.slice(offset as i64, SLICE_ROWS);
+        let columns: Vec<Vec<String>> = slice
+            .columns()
+            .iter()
+            .map(|c| column_text(c, scale_of(c.name())))
+            .collect::<PolarsResult<_>>()?;
+        for row in 0..slice.height() {
+            writer
+                .write_record(columns.iter().map(|c| c[row].as_str()))
+                .map_err(csv_err)?;
+        }
     }
     writer.flush().map_err(io)?;
     Ok(())

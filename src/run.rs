@@ -285,8 +285,7 @@ fn check_parts(
     }
     let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
     let stage = progress.stage("parts", names.len() as u64, "parts");
-    let mut parts = Vec::with_capacity(names.len());
-    for name in &names {
+    let check_one = |name: &PlSmallStr| -> Result<Part, crate::error::OutputError> {
         let (setlinfo, feedetail) = if spilled.contains(name) {
             partition::read_part(dir, name)?
         } else {
@@ -299,8 +298,23 @@ fn check_parts(
             partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
-        parts.push(check_part(&mut part, options, None, &summary_dirs));
+        let checked = check_part(&mut part, options, None, &summary_dirs);
         stage.inc(1);
+        Ok(checked)
+    };
+    // Two parts at a time: one part's steps do not keep both cores busy, and two parts'
+    // rows are still a fraction of the month.
+    let mut parts = Vec::with_capacity(names.len());
+    for pair in names.chunks(2) {
+        match pair {
+            [a, b] => {
+                let (a, b) = rayon::join(|| check_one(a), || check_one(b));
+                parts.push(a?);
+                parts.push(b?);
+            }
+            [a] => parts.push(check_one(a)?),
+            _ => unreachable!("chunks of two"),
+        }
     }
     stage.finish(&format!("{} parts by insured province", names.len()));
     let mut seconds = [0.0; 5];

@@ -160,32 +160,54 @@ impl Spill {
         })
     }
 
-    /// Routes one hospital's rows to their parts.
-    pub fn push(&mut self, rows: HospitalRows) -> Result<(), OutputError> {
-        let parts = settlement_parts(&rows.setlinfo);
-        let line_parts = fee_line_parts(&rows.setlinfo, &parts, &rows.feedetail);
-        for (k, (frame, parts)) in [(&rows.setlinfo, &parts), (&rows.feedetail, &line_parts)]
-            .into_iter()
-            .enumerate()
-        {
-            let pieces = split(frame, parts).map_err(|e| {
-                OutputError::io(self.root.join("inputs").join(TABLES[k].name()), e)
-            })?;
-            for (part, piece) in pieces {
-                self.sink(&part, k, &piece)?.push(piece)?;
+    /// Routes a batch of hospitals' rows to their parts: the hospitals are split side by
+    /// side, their pieces queued in order, and the parts with a row group's worth waiting
+    /// (or, past [`WAITING_BYTES`], the largest) written side by side.
+    pub fn push(&mut self, batch: Vec<HospitalRows>) -> Result<(), OutputError> {
+        use rayon::prelude::*;
+        let root = &self.root;
+        let pieces = batch
+            .par_iter()
+            .map(|rows| {
+                let parts = settlement_parts(&rows.setlinfo);
+                let line_parts = fee_line_parts(&rows.setlinfo, &parts, &rows.feedetail);
+                let err = |k: usize| {
+                    move |e| OutputError::io(root.join("inputs").join(TABLES[k].name()), e)
+                };
+                Ok([
+                    split(&rows.setlinfo, &parts).map_err(err(0))?,
+                    split(&rows.feedetail, &line_parts).map_err(err(1))?,
+                ])
+            })
+            .collect::<Result<Vec<_>, OutputError>>()?;
+        drop(batch);
+        for tables in pieces {
+            for (k, pieces) in tables.into_iter().enumerate() {
+                for (part, piece) in pieces {
+                    self.sink(&part, k, &piece)?.push(piece)?;
+                }
             }
         }
         let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();
-        while waiting > WAITING_BYTES {
-            let largest = self
-                .sinks
-                .values_mut()
-                .max_by_key(|s| s.pending_bytes())
-                .expect("some rows wait");
-            waiting -= largest.pending_bytes();
-            largest.flush()?;
+        let mut due: Vec<&mut ParquetSink<Scale>> = Vec::new();
+        let mut rest: Vec<&mut ParquetSink<Scale>> = Vec::new();
+        for sink in self.sinks.values_mut() {
+            if sink.pending_rows() >= GROUP_ROWS {
+                waiting -= sink.pending_bytes();
+                due.push(sink);
+            } else {
+                rest.push(sink);
+            }
         }
-        Ok(())
+        rest.sort_by_key(|s| std::cmp::Reverse(s.pending_bytes()));
+        for sink in rest {
+            if waiting <= WAITING_BYTES {
+                break;
+            }
+            waiting -= sink.pending_bytes();
+            due.push(sink);
+        }
+        due.into_par_iter().try_for_each(|sink| sink.flush())
     }
 
     fn sink(
@@ -204,7 +226,8 @@ impl Spill {
                 ParquetCompression::Lz4Raw,
                 true,
             )?
-            .with_group_rows(GROUP_ROWS);
+            // Written when [`Spill::push`] says.
+            .with_group_rows(usize::MAX);
             self.sinks.insert(key.clone(), sink);
         }
         Ok(self.sinks.get_mut(&key).expect("just made"))

@@ -381,9 +381,11 @@ pub fn read_month(
         month_dir,
         config,
         progress,
-        &mut |rows: HospitalRows| {
-            setlinfo.push(rows.setlinfo);
-            feedetail.push(rows.feedetail);
+        &mut |batch: Vec<HospitalRows>| {
+            for rows in batch {
+                setlinfo.push(rows.setlinfo);
+                feedetail.push(rows.feedetail);
+            }
             Ok::<(), InputError>(())
         },
         &mut |chunk| {
@@ -405,8 +407,8 @@ pub fn read_month(
 /// Filings are handed on this many at a time.
 const FILING_CHUNK_ROWS: usize = 1 << 20;
 
-/// Reads a month, handing each hospital's settlements and fee lines to `sink` as they are
-/// read, in directory order, and the filing registry to `filings` a chunk at a time in file
+/// Reads a month, handing each batch of hospitals' settlements and fee lines to `sink` as
+/// they are read, in directory order, and the filing registry to `filings` a chunk at a time in file
 /// order (so neither need fit in memory); the month returned has every other table, and
 /// empty `setlinfo`, `feedetail` and `filings` frames. While one batch of hospitals goes
 /// to the sink, the next is read.
@@ -414,7 +416,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
     month_dir: &Path,
     config: &Config,
     progress: &Progress,
-    sink: &mut (dyn FnMut(HospitalRows) -> Result<(), E> + Send),
+    sink: &mut (dyn FnMut(Vec<HospitalRows>) -> Result<(), E> + Send),
     filings: &mut (dyn FnMut(DataFrame) -> Result<(), E> + Send),
 ) -> Result<Month, E> {
     if !month_dir.is_dir() {
@@ -480,6 +482,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
     }
     let mut gathered = Gathered::default();
     let mut hand_over = |exports: Vec<HospitalExport>| -> Result<(), E> {
+        let mut batch = Vec::with_capacity(exports.len());
         for export in exports {
             let g = &mut gathered;
             g.dir_mismatches
@@ -511,13 +514,13 @@ pub fn read_month_into<E: From<InputError> + Send>(
             }
             let feedetail = frames.pop().expect("fee lines read");
             let setlinfo = frames.pop().expect("settlements read");
-            sink(HospitalRows {
+            batch.push(HospitalRows {
                 dir: export.dir,
                 setlinfo,
                 feedetail,
-            })?;
+            });
         }
-        Ok(())
+        sink(batch)
     };
     let read_batch = |dirs: &[String]| {
         dirs.par_iter()

@@ -345,6 +345,11 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         self.rows + self.pending_rows
     }
 
+    /// Rows waiting for their row group.
+    pub fn pending_rows(&self) -> usize {
+        self.pending_rows
+    }
+
     /// Estimated bytes of the rows waiting for their row group.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes

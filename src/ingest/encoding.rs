@@ -124,6 +124,189 @@ fn utf8_census(mut bytes: &[u8]) -> (usize, usize) {
     }
 }
 
+/// The encoding of a file too large to hold whole, decided as [`detect`] decides it, from
+/// the file read a block at a time (twice when it is not valid UTF-8 throughout); each
+/// byte of the first read also goes to `seen` (the manifest's hash).
+pub struct Detected {
+    pub encoding: Encoding,
+    /// Bytes before the CSV text (a BOM).
+    pub skip: u64,
+    /// Every byte after the BOM is valid UTF-8.
+    pub valid_utf8: bool,
+    pub size: u64,
+}
+
+const BLOCK: usize = 8 << 20;
+
+/// Reads `path` a block at a time.
+fn blocks(
+    path: &std::path::Path,
+    size: usize,
+    each: &mut dyn FnMut(&[u8], u64) -> std::ops::ControlFlow<()>,
+) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut block = vec![0u8; size];
+    let mut offset = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < size {
+            let n = file.read(&mut block[filled..])?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 || each(&block[..filled], offset).is_break() {
+            return Ok(());
+        }
+        offset += filled as u64;
+        if filled < size {
+            return Ok(());
+        }
+    }
+}
+
+/// UTF-8 over blocks: an incomplete character at a block's end waits for the next block.
+#[derive(Default)]
+struct Utf8Stream {
+    carry: Vec<u8>,
+    chinese: usize,
+    invalid: usize,
+}
+
+impl Utf8Stream {
+    /// Feeds a block; with `census`, counts Chinese and invalid bytes as [`utf8_census`]
+    /// does, else only whether some byte is invalid.
+    fn feed(&mut self, block: &[u8], census: bool) {
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            block
+        } else {
+            self.carry.extend_from_slice(block);
+            joined = std::mem::take(&mut self.carry);
+            &joined[..]
+        };
+        let cut = match std::str::from_utf8(bytes) {
+            Ok(_) => bytes.len(),
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => bytes.len() - incomplete_tail(bytes),
+        };
+        let (whole, tail) = bytes.split_at(cut);
+        if census {
+            let (chinese, invalid) = utf8_census(whole);
+            self.chinese += chinese;
+            self.invalid += invalid;
+        } else if std::str::from_utf8(whole).is_err() {
+            self.invalid += 1;
+        }
+        self.carry = tail.to_vec();
+    }
+
+    /// The end of the file: an incomplete character there is invalid.
+    fn finish(&mut self) {
+        self.invalid += self.carry.len();
+        self.carry.clear();
+    }
+}
+
+/// The length of an incomplete UTF-8 sequence at the end of `bytes` that more bytes could
+/// complete (0 when there is none).
+fn incomplete_tail(bytes: &[u8]) -> usize {
+    let start = bytes.len().saturating_sub(3);
+    for i in (start..bytes.len()).rev() {
+        let b = bytes[i];
+        if b & 0xC0 == 0x80 {
+            continue;
+        }
+        let need = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return 0,
+        };
+        let have = bytes.len() - i;
+        return if have < need && std::str::from_utf8(&bytes[i..]).err().is_some_and(|e| e.error_len().is_none()) {
+            have
+        } else {
+            0
+        };
+    }
+    0
+}
+
+/// Decides the encoding of the file at `path` as [`detect`] would of its bytes.
+pub fn detect_file(
+    path: &std::path::Path,
+    seen: &mut dyn FnMut(&[u8]),
+) -> std::io::Result<Result<Detected, NotText>> {
+    detect_file_in_blocks(path, BLOCK, seen)
+}
+
+fn detect_file_in_blocks(
+    path: &std::path::Path,
+    block_size: usize,
+    seen: &mut dyn FnMut(&[u8]),
+) -> std::io::Result<Result<Detected, NotText>> {
+    let mut verdict: Option<NotText> = None;
+    let mut bom = false;
+    let mut validity = Utf8Stream::default();
+    let mut size = 0u64;
+    blocks(path, block_size, &mut |block, offset| {
+        seen(block);
+        size = offset + block.len() as u64;
+        let mut body = block;
+        if offset == 0 {
+            if block.starts_with(b"\xFF\xFE") || block.starts_with(b"\xFE\xFF") {
+                verdict = Some(NotText::Utf16);
+            }
+            if let Some(rest) = block.strip_prefix(UTF8_BOM) {
+                bom = true;
+                body = rest;
+            }
+        }
+        if verdict.is_none()
+            && let Some(at) = memchr_nul(block)
+        {
+            verdict = Some(NotText::Binary {
+                offset: offset as usize + at,
+            });
+        }
+        if validity.invalid == 0 {
+            validity.feed(body, false);
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    validity.finish();
+    if let Some(not_text) = verdict {
+        return Ok(Err(not_text));
+    }
+    let valid_utf8 = validity.invalid == 0;
+    let encoding = if bom {
+        Encoding::Utf8Bom
+    } else if valid_utf8 {
+        Encoding::Utf8
+    } else {
+        let mut census = Utf8Stream::default();
+        blocks(path, block_size, &mut |block, _| {
+            census.feed(block, true);
+            std::ops::ControlFlow::Continue(())
+        })?;
+        census.finish();
+        if census.invalid == 0 || census.chinese > census.invalid {
+            Encoding::Utf8
+        } else {
+            Encoding::Gb18030
+        }
+    };
+    Ok(Ok(Detected {
+        encoding,
+        skip: if bom { UTF8_BOM.len() as u64 } else { 0 },
+        valid_utf8,
+        size,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +355,43 @@ mod tests {
         let (encoding, _) = detect(&bytes).unwrap();
         assert_eq!(encoding, Encoding::Gb18030);
         assert!(encoding.decode(b"\x81\x20").is_none());
+    }
+
+    /// The file read a block at a time decides as the bytes held whole do, wherever the
+    /// blocks cut the characters.
+    #[test]
+    fn a_file_read_in_blocks_gets_the_encoding_of_its_bytes() {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(b"a,b\n".to_vec()),
+            Just("南昌大学第一附属医院,".as_bytes().to_vec()),
+            Just(gbk("吉林大学第一医院\n")),
+            Just(UTF8_BOM.to_vec()),
+            Just(vec![0xFF]),
+            Just(vec![0xE4, 0xB8]),
+            Just(vec![0]),
+            any::<u8>().prop_map(|b| vec![b]),
+        ];
+        let file = prop::collection::vec(piece, 0..40).prop_map(|p| p.concat());
+        proptest!(|(bytes in file, block in 4usize..24)| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.csv");
+            std::fs::write(&path, &bytes).unwrap();
+            let mut seen = Vec::new();
+            let streamed = detect_file_in_blocks(&path, block, &mut |b| seen.extend_from_slice(b))
+                .unwrap()
+                .map(|d| {
+                    let body = &bytes[d.skip as usize..];
+                    prop_assert_eq!(d.valid_utf8, std::str::from_utf8(body).is_ok());
+                    prop_assert_eq!(d.size, bytes.len() as u64);
+                    Ok((d.encoding, body))
+                });
+            prop_assert_eq!(&seen, &bytes);
+            match (streamed, detect(&bytes)) {
+                (Ok(streamed), whole) => prop_assert_eq!(streamed?, whole.unwrap()),
+                (Err(e), whole) => prop_assert_eq!(Err(e), whole.map(|_| ())),
+            }
+        });
     }
 
     #[test]

@@ -158,10 +158,50 @@ fn load_in_chunks<E: From<InputError>>(
         };
     };
     let rel = relative(&rel);
-    let bytes = std::fs::read(&path).map_err(|source| InputError::Io {
+    let io = |source| InputError::Io {
         path: path.clone(),
         source,
-    })?;
+    };
+    let not_text = |e| match e {
+        encoding::NotText::Binary { offset } => InputError::Binary {
+            file: rel.clone(),
+            offset,
+        },
+        encoding::NotText::Utf16 => InputError::Utf16 { file: rel.clone() },
+    };
+    if chunk_rows != usize::MAX && rel.ends_with(".csv") {
+        // Read as it comes, never whole (a national registry is gigabytes): one pass for
+        // the hash and the encoding, one to parse.
+        let mut hasher = Sha256::new();
+        let detected =
+            encoding::detect_file(&path, &mut |block| hasher.update(block)).map_err(io)?;
+        let detected = detected.map_err(not_text)?;
+        let mut file = std::fs::File::open(&path).map_err(io)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(detected.skip)).map_err(io)?;
+        let parsed = reader::parse_csv_in_chunks(
+            table,
+            &rel,
+            detected.encoding,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            detected.valid_utf8 && detected.encoding != Encoding::Gb18030,
+            rules,
+            chunk_rows,
+            chunk,
+        )?;
+        let rejected = parsed.rejects.len() as u64;
+        let file = InputFile {
+            path: rel,
+            table: table.name(),
+            size: detected.size,
+            sha256: hex::encode(hasher.finalize()),
+            encoding: detected.encoding,
+            read: parsed.read,
+            accepted: parsed.read - rejected,
+            rejected,
+        };
+        return Ok(Some(Loaded { parsed, file }));
+    }
+    let bytes = std::fs::read(&path).map_err(io)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let (parsed, encoding) = if rel.ends_with(".parquet") {
         let mut parsed = parquet::parse_parquet(table, &rel, &bytes, rules)?;
@@ -171,17 +211,8 @@ fn load_in_chunks<E: From<InputError>>(
         }
         (parsed, Encoding::Parquet)
     } else {
-        let (encoding, body) = encoding::detect(&bytes).map_err(|e| match e {
-            encoding::NotText::Binary { offset } => InputError::Binary {
-                file: rel.clone(),
-                offset,
-            },
-            encoding::NotText::Utf16 => InputError::Utf16 { file: rel.clone() },
-        })?;
-        (
-            reader::parse_csv_in_chunks(table, &rel, encoding, body, rules, chunk_rows, chunk)?,
-            encoding,
-        )
+        let (encoding, body) = encoding::detect(&bytes).map_err(not_text)?;
+        (reader::parse_csv(table, &rel, encoding, body, rules)?, encoding)
     };
     let rejected = parsed.rejects.len() as u64;
     let file = InputFile {

@@ -509,16 +509,32 @@ pub fn parse_csv<'a>(
     let mut whole = |_: DataFrame| -> Result<(), InputError> {
         unreachable!("one chunk: the whole file")
     };
-    parse_csv_in_chunks(table, file, encoding, body, rules, usize::MAX, &mut whole)
+    // A UTF-8 file valid as a whole has every field valid (the CSV delimiters are ASCII,
+    // and no multi-byte character holds an ASCII byte): one check instead of one a field.
+    let all_decodable =
+        matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && std::str::from_utf8(body).is_ok();
+    parse_csv_in_chunks(
+        table,
+        file,
+        encoding,
+        body,
+        all_decodable,
+        rules,
+        usize::MAX,
+        &mut whole,
+    )
 }
 
-/// Parses a CSV file (its bytes after any BOM), handing every `chunk_rows` accepted rows
-/// to `chunk` as a frame; the frame of what [`Parsed`] returns holds the rows left over.
+/// Parses a CSV file (its bytes after any BOM, read as they come), handing every
+/// `chunk_rows` accepted rows to `chunk` as a frame; the frame of what [`Parsed`] returns
+/// holds the rows left over. `all_decodable`: every field is known to decode.
+#[allow(clippy::too_many_arguments)]
 pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
     table: Table,
     file: &str,
     encoding: Encoding,
-    body: &[u8],
+    body: impl std::io::Read,
+    all_decodable: bool,
     rules: RowRules<'a>,
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
@@ -552,10 +568,7 @@ pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
             file: file.to_owned(),
         })?;
     let mut parser = RowParser::new(table, file, encoding, &header, rules)?;
-    // A UTF-8 file valid as a whole has every field valid (the CSV delimiters are ASCII,
-    // and no multi-byte character holds an ASCII byte): one check instead of one a field.
-    parser.all_decodable =
-        matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && std::str::from_utf8(body).is_ok();
+    parser.all_decodable = all_decodable;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
@@ -567,9 +580,15 @@ pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
             }
             Ok(false) => break,
             Err(error) => {
-                return Err(InputError::Csv {
-                    file: file.to_owned(),
-                    message: error.to_string(),
+                return Err(match error.kind() {
+                    csv::ErrorKind::Io(source) => InputError::Io {
+                        path: file.into(),
+                        source: std::io::Error::new(source.kind(), source.to_string()),
+                    },
+                    _ => InputError::Csv {
+                        file: file.to_owned(),
+                        message: error.to_string(),
+                    },
                 }
                 .into());
             }

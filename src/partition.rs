@@ -7,8 +7,9 @@
 //! inputs analysts query, written once. Rows that must be judged together stay together:
 //! the copies of one `setl_id` (DUP001) and a reversal with its original (REV001, REV002)
 //! go to the part of the first of them in the hospital's file, and fee lines follow their
-//! settlement. Each part is then read back ([`read_part`]) with the filings of its insured
-//! province and the enrollment and year-to-date rows of its persons ([`month_of`]).
+//! settlement. [`FilingSpill`] does the same for the filing registry as it is read a chunk
+//! at a time. Each part is then read back ([`read_part`], [`read_filings`]) with the
+//! enrollment and year-to-date rows of its persons ([`month_of`]) and checked alone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use crate::model::prov;
 use crate::output::OutputFile;
 use crate::output::table::ParquetSink;
 
-/// Rows of a part's row group, at most.
+/// A part's waiting rows are written as a row group once there are this many.
 const GROUP_ROWS: usize = 1 << 17;
 
 /// The parts' rows waiting for their row groups, in bytes, at most: past it, the largest

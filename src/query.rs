@@ -23,7 +23,8 @@ use crate::exit::ExitStatus;
 pub enum Place {
     /// `<run>/<name>.parquet`.
     Run,
-    /// `<run>/inputs/<name>.parquet`: a typed, masked input table.
+    /// `<run>/inputs/<name>.parquet` (or `<run>/inputs/<name>/`, one file per insured
+    /// province, for the hospitals' tables): a typed, masked input table.
     Input,
     /// `<run>/../<name>.parquet`: the output root's run history.
     Root,

@@ -234,13 +234,16 @@ impl Spill {
         Ok(self.sinks.get_mut(&key).expect("just made"))
     }
 
-    /// Writes what waits and the files' footers: the parts (sorted), and the files written.
-    /// A table with no rows at all gets one empty file, so that every run has it.
-    pub fn finish(self) -> Result<(Vec<PlSmallStr>, Vec<OutputFile>), OutputError> {
+    /// Writes what waits and the files' footers: the parts (sorted) with their rows (both
+    /// tables), and the files written. A table with no rows at all gets one empty file, so
+    /// that every run has it.
+    pub fn finish(self) -> Result<(BTreeMap<PlSmallStr, usize>, Vec<OutputFile>), OutputError> {
         use rayon::prelude::*;
         let root = self.root;
-        let mut parts: Vec<PlSmallStr> = self.sinks.keys().map(|(p, _)| p.clone()).collect();
-        parts.dedup();
+        let mut parts: BTreeMap<PlSmallStr, usize> = BTreeMap::new();
+        for ((part, _), sink) in &self.sinks {
+            *parts.entry(part.clone()).or_default() += sink.rows();
+        }
         let mut outputs: Vec<OutputFile> = self
             .sinks
             .into_par_iter()

@@ -176,6 +176,11 @@ impl Checked {
     }
 }
 
+/// Two parts with at most this many settlement rows and fee lines together are checked
+/// side by side (a province's month has parts of about 700 000; a national month's, 10
+/// million).
+const SIDE_BY_SIDE_ROWS: usize = 4 << 20;
+
 /// The steps of checking a part, as the log and the manifest time them.
 const PHASES: [&str; 5] = ["model", "match", "policy", "rules", "clearing"];
 
@@ -270,13 +275,13 @@ pub fn check(
 /// the whole month, from the parts' tallies.
 fn check_parts(
     month: &Month,
-    spilled: &[PlSmallStr],
+    spilled: &BTreeMap<PlSmallStr, usize>,
     filing_parts: &[PlSmallStr],
     dir: &Path,
     options: &MonthOptions,
     progress: &Progress,
 ) -> Result<Checked, crate::error::OutputError> {
-    let mut names: Vec<PlSmallStr> = spilled.iter().chain(filing_parts).cloned().collect();
+    let mut names: Vec<PlSmallStr> = spilled.keys().chain(filing_parts).cloned().collect();
     names.sort();
     names.dedup();
     if names.is_empty() {
@@ -286,7 +291,7 @@ fn check_parts(
     let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
     let stage = progress.stage("parts", names.len() as u64, "parts");
     let check_one = |name: &PlSmallStr| -> Result<Part, crate::error::OutputError> {
-        let (setlinfo, feedetail) = if spilled.contains(name) {
+        let (setlinfo, feedetail) = if spilled.contains_key(name) {
             partition::read_part(dir, name)?
         } else {
             (
@@ -302,18 +307,23 @@ fn check_parts(
         stage.inc(1);
         Ok(checked)
     };
-    // Two parts at a time: one part's steps do not keep both cores busy, and two parts'
-    // rows are still a fraction of the month.
+    // Two small parts at a time: one part's steps do not keep both cores busy. A large
+    // part (a national month's) is checked alone, so that memory holds one at a time.
+    let rows = |name: &PlSmallStr| spilled.get(name).copied().unwrap_or(0);
     let mut parts = Vec::with_capacity(names.len());
-    for pair in names.chunks(2) {
-        match pair {
-            [a, b] => {
-                let (a, b) = rayon::join(|| check_one(a), || check_one(b));
+    let mut k = 0;
+    while k < names.len() {
+        match names.get(k + 1) {
+            Some(next) if rows(&names[k]) + rows(next) <= SIDE_BY_SIDE_ROWS => {
+                let (a, b) = rayon::join(|| check_one(&names[k]), || check_one(next));
                 parts.push(a?);
                 parts.push(b?);
+                k += 2;
             }
-            [a] => parts.push(check_one(a)?),
-            _ => unreachable!("chunks of two"),
+            _ => {
+                parts.push(check_one(&names[k])?);
+                k += 1;
+            }
         }
     }
     stage.finish(&format!("{} parts by insured province", names.len()));

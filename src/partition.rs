@@ -98,7 +98,11 @@ pub fn settlement_parts(setlinfo: &DataFrame) -> Vec<PlSmallStr> {
 }
 
 /// The part of each fee line: that of the first settlement row with its `setl_id`.
-fn fee_line_parts(setlinfo: &DataFrame, parts: &[PlSmallStr], feedetail: &DataFrame) -> Vec<PlSmallStr> {
+fn fee_line_parts(
+    setlinfo: &DataFrame,
+    parts: &[PlSmallStr],
+    feedetail: &DataFrame,
+) -> Vec<PlSmallStr> {
     let ids = setlinfo
         .column("setl_id")
         .and_then(|c| c.str().cloned())
@@ -126,7 +130,10 @@ fn fee_line_parts(setlinfo: &DataFrame, parts: &[PlSmallStr], feedetail: &DataFr
 }
 
 /// The rows of `frame` of each part, in their order.
-pub fn split(frame: &DataFrame, parts: &[PlSmallStr]) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
+pub fn split(
+    frame: &DataFrame,
+    parts: &[PlSmallStr],
+) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
     let mut rows: BTreeMap<&PlSmallStr, Vec<IdxSize>> = BTreeMap::new();
     for (i, part) in parts.iter().enumerate() {
         rows.entry(part).or_default().push(i as IdxSize);
@@ -288,7 +295,11 @@ impl FilingSpill {
         })
     }
 
-    fn create(path: &Path, like: &DataFrame, mask: bool) -> Result<ParquetSink<Scale>, OutputError> {
+    fn create(
+        path: &Path,
+        like: &DataFrame,
+        mask: bool,
+    ) -> Result<ParquetSink<Scale>, OutputError> {
         Ok(ParquetSink::create(
             path,
             &like.clear(),
@@ -510,7 +521,13 @@ mod tests {
         let pieces = split(&lines, &line_parts).unwrap();
         let lines_of = |part: &str| -> Vec<i64> {
             let (_, frame) = pieces.iter().find(|(p, _)| p == part).unwrap();
-            frame.column("line").unwrap().i64().unwrap().into_no_null_iter().collect()
+            frame
+                .column("line")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
         };
         assert_eq!(pieces.len(), 2);
         assert_eq!(lines_of("22"), [2, 4]);

@@ -299,8 +299,7 @@ fn check_parts(
                 ingest::empty_hospital_frame(Table::Feedetail),
             )
         };
-        let filings =
-            partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
+        let filings = partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
         let checked = check_part(&mut part, options, None, &summary_dirs);
@@ -577,7 +576,14 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         inputs.len(),
         spilled.len()
     ));
-    let checked = check_parts(&month, &spilled, &filing_parts, dir, month_options, progress)?;
+    let checked = check_parts(
+        &month,
+        &spilled,
+        &filing_parts,
+        dir,
+        month_options,
+        progress,
+    )?;
     let waiting = dir.join(partition::FILING_PARTS);
     std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
     let findings = &checked.findings;

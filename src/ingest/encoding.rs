@@ -226,7 +226,11 @@ fn incomplete_tail(bytes: &[u8]) -> usize {
             _ => return 0,
         };
         let have = bytes.len() - i;
-        return if have < need && std::str::from_utf8(&bytes[i..]).err().is_some_and(|e| e.error_len().is_none()) {
+        return if have < need
+            && std::str::from_utf8(&bytes[i..])
+                .err()
+                .is_some_and(|e| e.error_len().is_none())
+        {
             have
         } else {
             0

@@ -130,9 +130,8 @@ fn load(
     table: Table,
     rules: RowRules<'_>,
 ) -> Result<Option<Loaded>, InputError> {
-    let mut whole = |_: DataFrame| -> Result<(), InputError> {
-        unreachable!("one chunk: the whole file")
-    };
+    let mut whole =
+        |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk: the whole file") };
     load_in_chunks(dir, stem, rel_stem, table, rules, usize::MAX, &mut whole)
 }
 
@@ -212,7 +211,10 @@ fn load_in_chunks<E: From<InputError>>(
         (parsed, Encoding::Parquet)
     } else {
         let (encoding, body) = encoding::detect(&bytes).map_err(not_text)?;
-        (reader::parse_csv(table, &rel, encoding, body, rules)?, encoding)
+        (
+            reader::parse_csv(table, &rel, encoding, body, rules)?,
+            encoding,
+        )
     };
     let rejected = parsed.rejects.len() as u64;
     let file = InputFile {
@@ -379,11 +381,16 @@ const BATCH_BYTES: u64 = 192 << 20;
 fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
     let size = |dir: &str| -> u64 {
         let base = month_dir.join("exports").join(dir);
-        ["setlinfo.csv", "setlinfo.parquet", "feedetail.csv", "feedetail.parquet"]
-            .iter()
-            .filter_map(|name| std::fs::metadata(base.join(name)).ok())
-            .map(|m| m.len())
-            .sum()
+        [
+            "setlinfo.csv",
+            "setlinfo.parquet",
+            "feedetail.csv",
+            "feedetail.parquet",
+        ]
+        .iter()
+        .filter_map(|name| std::fs::metadata(base.join(name)).ok())
+        .map(|m| m.len())
+        .sum()
     };
     let mut batches: Vec<Vec<String>> = Vec::new();
     let mut bytes = 0;

@@ -506,9 +506,8 @@ pub fn parse_csv<'a>(
     body: &[u8],
     rules: RowRules<'a>,
 ) -> Result<Parsed, InputError> {
-    let mut whole = |_: DataFrame| -> Result<(), InputError> {
-        unreachable!("one chunk: the whole file")
-    };
+    let mut whole =
+        |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk: the whole file") };
     // A UTF-8 file valid as a whole has every field valid (the CSV delimiters are ASCII,
     // and no multi-byte character holds an ASCII byte): one check instead of one a field.
     let all_decodable =

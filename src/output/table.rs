@@ -313,7 +313,10 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         mask: bool,
     ) -> Result<ParquetSink<S>, OutputError> {
         let err = |e: PolarsError| OutputError::io(path, e);
-        let schema = with_decimals(empty, &scale_of).map_err(err)?.schema().clone();
+        let schema = with_decimals(empty, &scale_of)
+            .map_err(err)?
+            .schema()
+            .clone();
         let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
             HashedFile::create(path)?,
         )));
@@ -398,13 +401,19 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
             .finish()
             .map_err(|e| OutputError::io(&self.path, e))?;
         let ParquetSink {
-            path, file, writer, rows, ..
+            path,
+            file,
+            writer,
+            rows,
+            ..
         } = self;
         drop(writer);
         let file = std::sync::Arc::try_unwrap(file.0)
             .ok()
             .and_then(|m| m.into_inner().ok())
-            .ok_or_else(|| OutputError::io(&path, std::io::Error::other("the file is still shared")))?;
+            .ok_or_else(|| {
+                OutputError::io(&path, std::io::Error::other("the file is still shared"))
+            })?;
         file.finish(root, rows)
     }
 }

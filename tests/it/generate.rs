@@ -261,7 +261,9 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         .assert()
         .code(0);
     let results = out.join("2026-10");
-    let parts = std::fs::read_dir(results.join("inputs/setlinfo")).unwrap().count();
+    let parts = std::fs::read_dir(results.join("inputs/setlinfo"))
+        .unwrap()
+        .count();
     assert!(parts > 10, "the month is checked in parts: {parts}");
 
     let options = yidi::run::MonthOptions {
@@ -271,7 +273,12 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         lang: yidi::Lang::Zh,
     };
     let mut month = crate::util::ingest(&month_dir).unwrap();
-    let whole = yidi::run::check(&mut month, &options, None, &yidi::progress::Progress::silent());
+    let whole = yidi::run::check(
+        &mut month,
+        &options,
+        None,
+        &yidi::progress::Progress::silent(),
+    );
     let csv = |frame: &polars::prelude::DataFrame, scale: yidi::output::table::ScaleOf| {
         let mut bytes = Vec::new();
         let masked = yidi::output::table::masked(frame).unwrap();

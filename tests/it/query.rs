@@ -63,7 +63,10 @@ fn every_table_is_registered_with_the_rows_the_run_wrote() {
             })
             .collect();
         assert!(!files.is_empty(), "{path} in the manifest");
-        files.iter().map(|o| o["rows"].as_u64().unwrap()).sum::<u64>()
+        files
+            .iter()
+            .map(|o| o["rows"].as_u64().unwrap())
+            .sum::<u64>()
     };
     for source in yidi::query::SOURCES {
         let expected = match source.place {

@@ -218,11 +218,19 @@ pub fn findings(
             let detail = say(
                 format!(
                     "险种 {} 清算类别 {} 冲销标志 {}：汇总 {}，明细 {}（笔数/医疗费总额/基金支付/个人账户）",
-                    group.0, group.1, group.2, show(said), show(found)
+                    group.0,
+                    group.1,
+                    group.2,
+                    show(said),
+                    show(found)
                 ),
                 format!(
                     "insutype {} clr_type {} refd_setl_flag {}: summary {}, settlements {} (count / medfee / fund / account)",
-                    group.0, group.1, group.2, show(said), show(found)
+                    group.0,
+                    group.1,
+                    group.2,
+                    show(said),
+                    show(found)
                 ),
             );
             findings.push(Finding {

@@ -116,33 +116,54 @@ fn fee_line_parts(
         .and_then(|c| c.str().cloned())
         .expect("setl_id");
     // Every accepted fee line names an accepted settlement (SPEC §3); the fallback only
-    // keeps a line of a malformed frame from being lost.
+    // keeps a line of a malformed frame from being lost. A settlement's lines come
+    // together: most lines take the last line's part without a lookup.
     let fallback = parts.first().cloned().unwrap_or_default();
+    let mut last: Option<(&str, &PlSmallStr)> = None;
     lines
         .iter()
         .map(|id| {
-            part_of
-                .get(id.unwrap_or_default())
-                .map(|p| (*p).clone())
-                .unwrap_or_else(|| fallback.clone())
+            let id = id.unwrap_or_default();
+            match last {
+                Some((previous, part)) if previous == id => part.clone(),
+                _ => {
+                    let part = part_of.get(id).copied().unwrap_or(&fallback);
+                    last = Some((id, part));
+                    part.clone()
+                }
+            }
         })
         .collect()
 }
 
-/// The rows of `frame` of each part, in their order.
+/// The rows of `frame` of each part, in their order; the parts sorted by name, each
+/// gathered into one chunk (side by side).
 pub fn split(
     frame: &DataFrame,
     parts: &[PlSmallStr],
 ) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
-    let mut rows: BTreeMap<&PlSmallStr, Vec<IdxSize>> = BTreeMap::new();
+    use rayon::prelude::*;
+    // A month has a few dozen parts, and rows of one part often come together: the last
+    // row's part is tried first, then the few seen so far.
+    let mut rows: Vec<(&PlSmallStr, Vec<IdxSize>)> = Vec::new();
+    let mut last = usize::MAX;
     for (i, part) in parts.iter().enumerate() {
-        rows.entry(part).or_default().push(i as IdxSize);
+        if rows.get(last).is_none_or(|(name, _)| *name != part) {
+            last = match rows.iter().position(|(name, _)| *name == part) {
+                Some(k) => k,
+                None => {
+                    rows.push((part, Vec::new()));
+                    rows.len() - 1
+                }
+            };
+        }
+        rows[last].1.push(i as IdxSize);
     }
     if rows.len() == 1 {
-        let part = rows.into_keys().next().expect("one part");
-        return Ok(vec![(part.clone(), frame.clone())]);
+        return Ok(vec![(rows[0].0.clone(), frame.clone())]);
     }
-    rows.into_iter()
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    rows.into_par_iter()
         .map(|(part, rows)| {
             let rows = IdxCa::from_vec(PlSmallStr::EMPTY, rows);
             Ok((part.clone(), frame.take(&rows)?))
@@ -168,32 +189,51 @@ impl Spill {
         })
     }
 
-    /// Routes a batch of hospitals' rows to their parts: the hospitals are split side by
-    /// side, their pieces queued in order, and the parts with a row group's worth waiting
-    /// (or, past [`WAITING_BYTES`], the largest) written side by side.
+    /// Routes a batch of hospitals' rows to their parts: each hospital's rows get their part
+    /// (side by side), then the batch's rows of each part are gathered at once, in hospital
+    /// and line order, and queued; the parts with a row group's worth waiting (or, past
+    /// [`WAITING_BYTES`], the largest) are written side by side.
     pub fn push(&mut self, batch: Vec<HospitalRows>) -> Result<(), OutputError> {
         use rayon::prelude::*;
-        let root = &self.root;
-        let pieces = batch
+        let assigned: Vec<(Vec<PlSmallStr>, Vec<PlSmallStr>)> = batch
             .par_iter()
             .map(|rows| {
                 let parts = settlement_parts(&rows.setlinfo);
                 let line_parts = fee_line_parts(&rows.setlinfo, &parts, &rows.feedetail);
-                let err = |k: usize| {
-                    move |e| OutputError::io(root.join("inputs").join(TABLES[k].name()), e)
-                };
-                Ok([
-                    split(&rows.setlinfo, &parts).map_err(err(0))?,
-                    split(&rows.feedetail, &line_parts).map_err(err(1))?,
-                ])
+                (parts, line_parts)
             })
-            .collect::<Result<Vec<_>, OutputError>>()?;
-        drop(batch);
-        for tables in pieces {
-            for (k, pieces) in tables.into_iter().enumerate() {
-                for (part, piece) in pieces {
-                    self.sink(&part, k, &piece)?.push(piece)?;
-                }
+            .collect();
+        let (setl_parts, line_parts): (Vec<_>, Vec<_>) = assigned.into_iter().unzip();
+        let (setl_parts, line_parts) = (setl_parts.concat(), line_parts.concat());
+        // The batch as one frame a table: the hospitals' chunks side by side, not copied.
+        let (mut setlinfo, mut feedetail) = (Vec::new(), Vec::new());
+        for rows in batch {
+            setlinfo.push(rows.setlinfo);
+            feedetail.push(rows.feedetail);
+        }
+        let stacked = |frames: Vec<DataFrame>, table: Table| {
+            let mut frames = frames.into_iter();
+            let mut all = frames
+                .next()
+                .unwrap_or_else(|| crate::ingest::empty_hospital_frame(table));
+            for frame in frames {
+                all.vstack_mut_owned(frame)?;
+            }
+            Ok::<_, PolarsError>(all)
+        };
+        let root = &self.root;
+        let err =
+            |k: usize| move |e| OutputError::io(root.join("inputs").join(TABLES[k].name()), e);
+        let setlinfo = stacked(setlinfo, TABLES[0]).map_err(err(0))?;
+        let feedetail = stacked(feedetail, TABLES[1]).map_err(err(1))?;
+        let (setl_pieces, line_pieces) = rayon::join(
+            || split(&setlinfo, &setl_parts).map_err(err(0)),
+            || split(&feedetail, &line_parts).map_err(err(1)),
+        );
+        drop((setlinfo, feedetail));
+        for (k, pieces) in [setl_pieces?, line_pieces?].into_iter().enumerate() {
+            for (part, piece) in pieces {
+                self.sink(&part, k, &piece)?.push(piece)?;
             }
         }
         let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();

@@ -35,27 +35,37 @@ pub fn parse_fixed(text: &str, scale: u32) -> Result<i64, NumberError> {
         Some(b'+') => (false, &bytes[1..]),
         _ => (false, bytes),
     };
-    let (int_part, frac_part) = match digits.iter().position(|&b| b == b'.') {
-        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
-        None => (digits, None),
-    };
-    let all_digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
-    if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
+    // One pass: the value of every digit (wrapping: it is used only when it fits), the
+    // digits on each side of the point, and the integer part's significant digits.
+    let (mut value, mut int_digits, mut frac_digits, mut significant) = (0_i64, 0, 0, 0);
+    let mut point = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                value = value.wrapping_mul(10).wrapping_add(i64::from(b - b'0'));
+                if point {
+                    frac_digits += 1;
+                } else {
+                    int_digits += 1;
+                    if significant > 0 || b != b'0' {
+                        significant += 1;
+                    }
+                }
+            }
+            b'.' if !point => point = true,
+            _ => return Err(NumberError::Malformed),
+        }
+    }
+    if int_digits == 0 || (point && frac_digits == 0) {
         return Err(NumberError::Malformed);
     }
-    let frac = frac_part.unwrap_or(&[]);
-    if frac.len() > scale as usize {
+    if frac_digits > scale as usize {
         return Err(NumberError::TooManyDecimals { max: scale });
     }
-    let significant = int_part.iter().skip_while(|&&b| b == b'0').count();
     if significant + scale as usize > 18 {
         return Err(NumberError::OutOfRange);
     }
-    let mut value: i64 = 0;
-    for &b in int_part.iter().chain(frac) {
-        value = value * 10 + i64::from(b - b'0');
-    }
-    value *= 10_i64.pow(scale - frac.len() as u32);
+    value *= 10_i64.pow(scale - frac_digits as u32);
     Ok(if negative { -value } else { value })
 }
 
@@ -177,6 +187,32 @@ mod tests {
         assert_eq!(format_fixed(-5, 2), "-0.05");
         assert_eq!(format_money(1_080_000), "10800.00");
         assert_eq!(format_money(0), "0.00");
+    }
+
+    proptest::proptest! {
+        /// The one-pass parser against the definition: the text is `[+-]?digits[.digits]`,
+        /// its decimals at most `scale`, and then its value is the exact decimal's.
+        #[test]
+        fn fixed_point_agrees_with_the_decimal_of_its_text(
+            text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,8})?|[0-9.+-]{0,6}",
+            scale in 0_u32..=6,
+        ) {
+            let body = text.strip_prefix(['+', '-']).unwrap_or(&text);
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+            let well_formed = digits(int) && (!body.contains('.') || digits(frac));
+            let expected = if !well_formed {
+                Err(NumberError::Malformed)
+            } else if frac.len() > scale as usize {
+                Err(NumberError::TooManyDecimals { max: scale })
+            } else if int.trim_start_matches('0').len() + scale as usize > 18 {
+                Err(NumberError::OutOfRange)
+            } else {
+                let d: Decimal = text.trim_start_matches('+').parse().unwrap();
+                Ok((d * Decimal::from(10_i64.pow(scale))).trunc().to_string().parse::<i64>().unwrap())
+            };
+            proptest::prop_assert_eq!(parse_fixed(&text, scale), expected);
+        }
     }
 
     #[test]

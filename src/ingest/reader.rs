@@ -55,6 +55,50 @@ pub struct RowRules<'a> {
     pub codes: Option<&'a CodeMaps>,
 }
 
+/// One row's fields, as the parser reads them: a CSV or Parquet record of raw bytes, or a
+/// row of a file already known to be text ([`TextRow`]).
+pub trait Record {
+    fn len(&self) -> usize;
+    /// The text of the field at header position `pos`; `None` when the row has no such
+    /// field or its bytes do not decode.
+    fn text(&self, pos: usize, encoding: Encoding) -> Option<Cow<'_, str>>;
+    /// Whether every field decodes.
+    fn decodes(&self, encoding: Encoding) -> bool;
+}
+
+impl Record for ByteRecord {
+    fn len(&self) -> usize {
+        ByteRecord::len(self)
+    }
+
+    fn text(&self, pos: usize, encoding: Encoding) -> Option<Cow<'_, str>> {
+        encoding.decode(self.get(pos)?)
+    }
+
+    fn decodes(&self, encoding: Encoding) -> bool {
+        self.iter().all(|f| encoding.decode(f).is_some())
+    }
+}
+
+/// A row of a file decoded whole: its fields are slices of the file's text.
+pub struct TextRow<'t, 'f> {
+    fields: &'f [&'t str],
+}
+
+impl Record for TextRow<'_, '_> {
+    fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    fn text(&self, pos: usize, _: Encoding) -> Option<Cow<'_, str>> {
+        self.fields.get(pos).map(|f| Cow::Borrowed(*f))
+    }
+
+    fn decodes(&self, _: Encoding) -> bool {
+        true
+    }
+}
+
 /// One parsed field.
 enum Val<'a> {
     Null,
@@ -144,6 +188,9 @@ pub struct RowParser<'a> {
     /// Spec index of `setl_id`, where fee lines must link to a settlement.
     setl_id_index: Option<usize>,
     key_buffer: String,
+    /// The last fee line's `setl_id` that named an accepted settlement: a settlement's lines
+    /// come together, so most lines skip the lookup.
+    last_linked: String,
     /// The last row's value buffer, emptied and kept for its allocation (else one a row).
     spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
@@ -217,6 +264,7 @@ impl<'a> RowParser<'a> {
             area_indices,
             setl_id_index,
             key_buffer: String::new(),
+            last_linked: String::new(),
             spare_values: Vec::new(),
             all_decodable: false,
         })
@@ -232,13 +280,13 @@ impl<'a> RowParser<'a> {
     }
 
     /// Decoded text of a spec column, if the record has it and it decodes.
-    fn raw<'r>(&self, record: &'r ByteRecord, name: &str) -> Option<Cow<'r, str>> {
+    fn raw<'r>(&self, record: &'r impl Record, name: &str) -> Option<Cow<'r, str>> {
         let spec = self.table.column_index(name)?;
-        self.encoding.decode(record.get(self.position[spec])?)
+        record.text(self.position[spec], self.encoding)
     }
 
     /// Checks one row and adds it to the frame or to the rejects.
-    pub fn push(&mut self, line: u64, record: &ByteRecord) {
+    pub fn push(&mut self, line: u64, record: &impl Record) {
         self.read += 1;
         let outcome = self.check(line, record);
         if let Err((column, reason)) = outcome {
@@ -254,7 +302,7 @@ impl<'a> RowParser<'a> {
     fn check(
         &mut self,
         line: u64,
-        record: &ByteRecord,
+        record: &impl Record,
     ) -> Result<(), (Option<&'static str>, Reason)> {
         if record.len() != self.header_len {
             return Err((
@@ -265,7 +313,7 @@ impl<'a> RowParser<'a> {
                 },
             ));
         }
-        if !self.all_decodable && record.iter().any(|f| self.encoding.decode(f).is_none()) {
+        if !self.all_decodable && !record.decodes(self.encoding) {
             self.register_key(line, record);
             return Err((
                 None,
@@ -280,9 +328,8 @@ impl<'a> RowParser<'a> {
         for k in 0..self.order.len() {
             let (index, pos) = self.order[k];
             let spec = &specs[index];
-            let text = self
-                .encoding
-                .decode(&record[pos])
+            let text = record
+                .text(pos, self.encoding)
                 .expect("decodability checked above");
             match self.parse_field(spec, text, record) {
                 Ok(value) => values[index] = value,
@@ -314,11 +361,15 @@ impl<'a> RowParser<'a> {
         if let Some(accepted) = self.rules.settlements
             && let Some(index) = self.setl_id_index
             && let Val::Str(setl_id) = &values[index]
-            && !accepted.contains(setl_id.as_ref())
+            && setl_id.as_ref() != self.last_linked
         {
-            let setl_id = setl_id.to_string();
-            self.spare_values = recycle(values);
-            return Err((Some("setl_id"), Reason::NoSettlement { setl_id }));
+            if !accepted.contains(setl_id.as_ref()) {
+                let setl_id = setl_id.to_string();
+                self.spare_values = recycle(values);
+                return Err((Some("setl_id"), Reason::NoSettlement { setl_id }));
+            }
+            self.last_linked.clear();
+            self.last_linked.push_str(setl_id);
         }
         for (builder, value) in self.builders.iter_mut().zip(&values) {
             builder.push(value);
@@ -328,7 +379,7 @@ impl<'a> RowParser<'a> {
         Ok(())
     }
 
-    fn key_text(&self, record: &ByteRecord) -> Option<String> {
+    fn key_text(&self, record: &impl Record) -> Option<String> {
         let parts: Option<Vec<String>> = self
             .rules
             .unique_key
@@ -339,7 +390,7 @@ impl<'a> RowParser<'a> {
     }
 
     /// Remembers the row's key; returns the line of an earlier row with the same key.
-    fn register_key(&mut self, line: u64, record: &ByteRecord) -> Option<u64> {
+    fn register_key(&mut self, line: u64, record: &impl Record) -> Option<u64> {
         if self.rules.unique_key.is_empty() {
             return None;
         }
@@ -348,7 +399,7 @@ impl<'a> RowParser<'a> {
         let mut key = std::mem::take(&mut self.key_buffer);
         key.clear();
         for (n, &pos) in self.key_positions.iter().enumerate() {
-            let Some(text) = record.get(pos).and_then(|f| self.encoding.decode(f)) else {
+            let Some(text) = record.text(pos, self.encoding) else {
                 self.key_buffer = key;
                 return None;
             };
@@ -372,7 +423,7 @@ impl<'a> RowParser<'a> {
         &self,
         spec: &Spec,
         text: Cow<'r, str>,
-        record: &ByteRecord,
+        record: &impl Record,
     ) -> Result<Val<'r>, Reason> {
         if text.is_empty() {
             return match spec.empty {
@@ -442,7 +493,7 @@ impl<'a> RowParser<'a> {
     }
 
     /// Whether this settlement row's med_type, after the code map, is 14.
-    fn mapped_med_type(&self, record: &ByteRecord) -> bool {
+    fn mapped_med_type(&self, record: &impl Record) -> bool {
         self.raw(record, "med_type")
             .map(|t| self.map_code(t, |c| &c.med_type) == "14")
             .unwrap_or(false)
@@ -506,13 +557,33 @@ pub fn parse_csv<'a>(
     body: &[u8],
     rules: RowRules<'a>,
 ) -> Result<Parsed, InputError> {
+    if let Some(parsed) = parse_plain_text(table, file, encoding, body, rules)? {
+        return Ok(parsed);
+    }
+    parse_csv_reader(table, file, encoding, body, rules)
+}
+
+/// [`parse_csv`] by the CSV reader: for files with quotes, a lone carriage return, or bytes
+/// that do not decode.
+fn parse_csv_reader(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: &[u8],
+    rules: RowRules<'_>,
+) -> Result<Parsed, InputError> {
     let mut whole =
         |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk: the whole file") };
     // A UTF-8 file valid as a whole has every field valid (the CSV delimiters are ASCII,
     // and no multi-byte character holds an ASCII byte): one check instead of one a field.
     let all_decodable =
         matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && std::str::from_utf8(body).is_ok();
-    parse_csv_in_chunks(
+    let mut starts = StartLines {
+        body,
+        counted: 0,
+        lines: 0,
+    };
+    parse_records(
         table,
         file,
         encoding,
@@ -521,12 +592,119 @@ pub fn parse_csv<'a>(
         rules,
         usize::MAX,
         &mut whole,
+        &mut |position| starts.line(position.byte()),
     )
+}
+
+/// The physical line a record starts on, in a file held whole. The CSV reader's own count
+/// is that of the byte where it began looking for the record, before the line breaks and
+/// blank lines it skipped: in a file with CRLF line breaks every record after the header
+/// would be one line short, and a record after blank lines more.
+struct StartLines<'b> {
+    body: &'b [u8],
+    /// Bytes whose line feeds are counted in `lines`.
+    counted: usize,
+    lines: u64,
+}
+
+impl StartLines<'_> {
+    /// The line of the record the reader began looking for at byte `from` (records come in
+    /// file order, so each call counts on from the last).
+    fn line(&mut self, from: u64) -> u64 {
+        let from = (from as usize).min(self.body.len());
+        let skipped = self.body[from..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let start = from + skipped;
+        if start > self.counted {
+            self.lines +=
+                memchr::memchr_iter(b'\n', &self.body[self.counted..start]).count() as u64;
+            self.counted = start;
+        }
+        1 + self.lines
+    }
+}
+
+/// The fast path of [`parse_csv`], for the files hospital systems usually write: the whole
+/// file decodes, and it has no quote and no carriage return but before a line feed. Then a
+/// record is a line and a field is the text between commas, exactly as the CSV reader
+/// would split them, and every field is a slice of the file's text: no copy a record, no
+/// decoding a field. `None` for any other file, which the CSV reader parses.
+///
+/// The whole file decodes exactly when each of its fields does: in UTF-8 and in GB18030
+/// alike, no byte of a multi-byte character is a comma, a quote or a line break, and
+/// decoding keeps no state across characters.
+fn parse_plain_text(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: &[u8],
+    rules: RowRules<'_>,
+) -> Result<Option<Parsed>, InputError> {
+    if memchr::memchr(b'"', body).is_some() {
+        return Ok(None);
+    }
+    let text: Cow<str> = match encoding {
+        Encoding::Utf8 | Encoding::Utf8Bom => match std::str::from_utf8(body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => return Ok(None),
+        },
+        Encoding::Gb18030 => {
+            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(body) {
+                Some(text) => text,
+                None => return Ok(None),
+            }
+        }
+        Encoding::Parquet => return Ok(None),
+    };
+    // A lone carriage return ends a record for the CSV reader: such files go there.
+    let bytes = text.as_bytes();
+    if memchr::memchr_iter(b'\r', bytes).any(|k| bytes.get(k + 1) != Some(&b'\n')) {
+        return Ok(None);
+    }
+    let mut parser: Option<RowParser> = None;
+    let mut fields: Vec<&str> = Vec::new();
+    // Commas and line feeds are found in one pass; a field ends at either, a line at the
+    // second. `line` counts line feeds (the header is line 1); blank lines are no records.
+    let (mut line, mut start) = (1_u64, 0_usize);
+    let ends = memchr::memchr2_iter(b',', b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for end in ends {
+        if end < bytes.len() && bytes[end] == b',' {
+            fields.push(&text[start..end]);
+            start = end + 1;
+            continue;
+        }
+        let last = &text[start..end];
+        let last = last.strip_suffix('\r').unwrap_or(last);
+        if !(fields.is_empty() && last.is_empty()) {
+            fields.push(last);
+            match &mut parser {
+                Some(parser) => parser.push(line, &TextRow { fields: &fields }),
+                None => {
+                    let header: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+                    let mut first = RowParser::new(table, file, encoding, &header, rules)?;
+                    first.all_decodable = true;
+                    parser = Some(first);
+                }
+            }
+            fields.clear();
+        }
+        line += 1;
+        start = end + 1;
+    }
+    let Some(parser) = parser else {
+        return Err(InputError::Empty {
+            file: file.to_owned(),
+        });
+    };
+    Ok(Some(parser.finish()))
 }
 
 /// Parses a CSV file (its bytes after any BOM, read as they come), handing every
 /// `chunk_rows` accepted rows to `chunk` as a frame; the frame of what [`Parsed`] returns
-/// holds the rows left over. `all_decodable`: every field is known to decode.
+/// holds the rows left over. `all_decodable`: every field is known to decode. A row's line
+/// is the CSV reader's count (see [`StartLines`] for where it falls short).
 #[allow(clippy::too_many_arguments)]
 pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
     table: Table,
@@ -537,6 +715,32 @@ pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
     rules: RowRules<'a>,
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Parsed, E> {
+    parse_records(
+        table,
+        file,
+        encoding,
+        body,
+        all_decodable,
+        rules,
+        chunk_rows,
+        chunk,
+        &mut |position| position.line(),
+    )
+}
+
+/// [`parse_csv_in_chunks`], each row's line given by `line_of` from the reader's position.
+#[allow(clippy::too_many_arguments)]
+fn parse_records<'a, E: From<InputError>>(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: impl std::io::Read,
+    all_decodable: bool,
+    rules: RowRules<'a>,
+    chunk_rows: usize,
+    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+    line_of: &mut dyn FnMut(&csv::Position) -> u64,
 ) -> Result<Parsed, E> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -571,7 +775,7 @@ pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, &mut *line_of);
                 parser.push(line, &record);
                 if parser.pending() >= chunk_rows {
                     chunk(parser.take_frame())?;
@@ -599,6 +803,68 @@ pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both ways of reading a whole file: the plain-text path (`None` when it declines)
+    /// and the CSV reader.
+    fn both_ways(encoding: Encoding, body: &[u8]) -> (Option<Parsed>, Parsed) {
+        let rules = RowRules {
+            unique_key: &["psn_no", "med_grp"],
+            ..RowRules::default()
+        };
+        let plain = parse_plain_text(Table::Ytd, "ytd.csv", encoding, body, rules).unwrap();
+        let csv = parse_csv_reader(Table::Ytd, "ytd.csv", encoding, body, rules).unwrap();
+        (plain, csv)
+    }
+
+    fn same(a: &Parsed, b: &Parsed) -> bool {
+        a.read == b.read
+            && a.rejects == b.rejects
+            && a.rejected_setl_ids == b.rejected_setl_ids
+            && a.frame.equals_missing(&b.frame)
+    }
+
+    proptest::proptest! {
+        /// The plain-text path gives exactly what the CSV reader gives — rows, line numbers,
+        /// rejects — over short and long rows, blank lines, CRLF, a missing last line feed,
+        /// GBK, and bad values; and it declines what it cannot split alike (quotes, a lone
+        /// carriage return).
+        #[test]
+        fn the_plain_text_path_reads_what_the_csv_reader_reads(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "P1", "P2", "310", "390", "ip", "op", "2026", "1.50", "1.500", "",
+                        "-3", "x", "张三", "\"q\"", "a\rb",
+                    ]),
+                    0..8,
+                ),
+                0..10,
+            ),
+            crlf in proptest::bool::ANY,
+            last_line_feed in proptest::bool::ANY,
+            gbk in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("psn_no,insutype,med_grp,year,dedc_used,hifp_paid{end}");
+            for row in &rows {
+                text.push_str(&row.join(","));
+                text.push_str(end);
+            }
+            if !last_line_feed {
+                text.truncate(text.len() - end.len());
+            }
+            let (encoding, body) = if gbk {
+                (Encoding::Gb18030, encoding_rs::GB18030.encode(&text).0.into_owned())
+            } else {
+                (Encoding::Utf8, text.clone().into_bytes())
+            };
+            let (plain, csv) = both_ways(encoding, &body);
+            match plain {
+                Some(plain) => proptest::prop_assert!(same(&plain, &csv), "{text:?} {:?} {:?} {:?} {:?}", plain.rejects, csv.rejects, plain.frame, csv.frame),
+                None => proptest::prop_assert!(text.contains('"') || text.contains("a\rb")),
+            }
+        }
+    }
 
     #[test]
     fn a_recycled_row_buffer_keeps_its_allocation() {

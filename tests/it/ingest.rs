@@ -738,3 +738,39 @@ proptest! {
         prop_assert_eq!(total, read.files.iter().map(|f| f.accepted + f.rejected).sum::<u64>());
     }
 }
+
+/// A hospital system on Windows writes CRLF line breaks (and, here, a blank line): a bad
+/// row is reported on the physical line it is on, whether the file is split plainly or by
+/// the CSV reader (a quoted field sends it there).
+#[test]
+fn a_reject_names_its_physical_line_in_a_crlf_file_with_blank_lines() {
+    let rel = format!("{NANCHANG}/setlinfo.csv");
+    for quoted in [false, true] {
+        let month = TempMonth::sample();
+        let text = month.text(&rel);
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        assert!(lines.len() >= 3, "the sample export has two rows at least");
+        // Line 3 (the second row) gets a bad date; a blank line goes before it.
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let k = header.iter().position(|c| *c == "begndate").unwrap();
+        let mut row: Vec<String> = lines[2].split(',').map(str::to_owned).collect();
+        row[k] = "2026-02-30".into();
+        if quoted {
+            let name = header.iter().position(|c| *c == "psn_name").unwrap();
+            row[name] = format!("\"{}\"", row[name]);
+        }
+        lines[2] = row.join(",");
+        lines.insert(2, String::new());
+        month.write(&rel, lines.join("\r\n") + "\r\n");
+        let month = month.ingest();
+        // (Its fee lines are rejects too: their settlement is not accepted.)
+        let rejects: Vec<_> = month.rejects.iter().filter(|r| r.file == rel).collect();
+        assert_eq!(rejects.len(), 1, "{rejects:#?}");
+        assert_eq!(
+            (rejects[0].line, rejects[0].column),
+            (4, Some("begndate")),
+            "quoted: {quoted}"
+        );
+        assert_counts_add_up(&month);
+    }
+}

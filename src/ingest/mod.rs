@@ -172,21 +172,38 @@ fn load_in_chunks<E: From<InputError>>(
         // Read as it comes, never whole (a national registry is gigabytes): one pass for
         // the hash and the encoding, one to parse.
         let mut hasher = Sha256::new();
-        let detected =
-            encoding::detect_file(&path, &mut |block| hasher.update(block)).map_err(io)?;
+        let mut scan = reader::PlainScan::default();
+        let detected = encoding::detect_file(&path, &mut |block| {
+            hasher.update(block);
+            scan.feed(block);
+        })
+        .map_err(io)?;
         let detected = detected.map_err(not_text)?;
         let mut file = std::fs::File::open(&path).map_err(io)?;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(detected.skip)).map_err(io)?;
-        let parsed = reader::parse_csv_in_chunks(
-            table,
-            &rel,
-            detected.encoding,
-            std::io::BufReader::with_capacity(1 << 20, file),
-            detected.valid_utf8 && detected.encoding != Encoding::Gb18030,
-            rules,
-            chunk_rows,
-            chunk,
-        )?;
+        let utf8 = detected.valid_utf8 && detected.encoding != Encoding::Gb18030;
+        let parsed = if utf8 && scan.is_plain() {
+            reader::parse_plain_in_chunks(
+                table,
+                &rel,
+                detected.encoding,
+                file,
+                rules,
+                chunk_rows,
+                chunk,
+            )?
+        } else {
+            reader::parse_csv_in_chunks(
+                table,
+                &rel,
+                detected.encoding,
+                std::io::BufReader::with_capacity(1 << 20, file),
+                utf8,
+                rules,
+                chunk_rows,
+                chunk,
+            )?
+        };
         let rejected = parsed.rejects.len() as u64;
         let file = InputFile {
             path: rel,

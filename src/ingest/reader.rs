@@ -663,42 +663,208 @@ fn parse_plain_text(
     if memchr::memchr_iter(b'\r', bytes).any(|k| bytes.get(k + 1) != Some(&b'\n')) {
         return Ok(None);
     }
-    let mut parser: Option<RowParser> = None;
-    let mut fields: Vec<&str> = Vec::new();
-    // Commas and line feeds are found in one pass; a field ends at either, a line at the
-    // second. `line` counts line feeds (the header is line 1); blank lines are no records.
-    let (mut line, mut start) = (1_u64, 0_usize);
-    let ends = memchr::memchr2_iter(b',', b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for end in ends {
-        if end < bytes.len() && bytes[end] == b',' {
+    let mut splitter = PlainSplitter::new(table, file, encoding, rules);
+    let mut whole = |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
+    splitter.feed(&text, usize::MAX, &mut whole)?;
+    splitter.finish().map(Some)
+}
+
+/// Splits plain text — no quote, no carriage return but before a line feed — into records
+/// and hands them to a [`RowParser`]: a record is a line, a field the text between commas,
+/// exactly as the CSV reader would split them. Text comes a block of whole lines at a time
+/// (the last block may end without a line feed).
+struct PlainSplitter<'a> {
+    table: Table,
+    file: String,
+    encoding: Encoding,
+    rules: RowRules<'a>,
+    /// Made from the header, the first line that is not blank.
+    parser: Option<RowParser<'a>>,
+    /// The line the next block starts on.
+    line: u64,
+}
+
+impl<'a> PlainSplitter<'a> {
+    fn new(table: Table, file: &str, encoding: Encoding, rules: RowRules<'a>) -> Self {
+        PlainSplitter {
+            table,
+            file: file.to_owned(),
+            encoding,
+            rules,
+            parser: None,
+            line: 1,
+        }
+    }
+
+    /// Parses a block of whole lines, handing every `chunk_rows` accepted rows to `chunk`.
+    fn feed<E: From<InputError>>(
+        &mut self,
+        text: &str,
+        chunk_rows: usize,
+        chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let bytes = text.as_bytes();
+        let mut fields: Vec<&str> = Vec::new();
+        let mut start = 0;
+        // Commas and line feeds are found in one pass; a field ends at either, a line at
+        // the second; what follows the last line feed is a last line without one.
+        let ends = memchr::memchr2_iter(b',', b'\n', bytes).map(|end| (end, bytes[end] == b','));
+        let last = (start_of_rest(bytes) < bytes.len()).then_some((bytes.len(), false));
+        for (end, comma) in ends.chain(last) {
             fields.push(&text[start..end]);
             start = end + 1;
-            continue;
-        }
-        let last = &text[start..end];
-        let last = last.strip_suffix('\r').unwrap_or(last);
-        if !(fields.is_empty() && last.is_empty()) {
-            fields.push(last);
-            match &mut parser {
-                Some(parser) => parser.push(line, &TextRow { fields: &fields }),
-                None => {
-                    let header: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
-                    let mut first = RowParser::new(table, file, encoding, &header, rules)?;
-                    first.all_decodable = true;
-                    parser = Some(first);
+            if comma {
+                continue;
+            }
+            let k = fields.len() - 1;
+            fields[k] = fields[k].strip_suffix('\r').unwrap_or(fields[k]);
+            // A blank line is no record.
+            if !(k == 0 && fields[0].is_empty()) {
+                self.record(&fields)?;
+                if let Some(parser) = &mut self.parser
+                    && parser.pending() >= chunk_rows
+                {
+                    chunk(parser.take_frame())?;
                 }
             }
             fields.clear();
+            self.line += 1;
         }
-        line += 1;
-        start = end + 1;
+        Ok(())
     }
-    let Some(parser) = parser else {
-        return Err(InputError::Empty {
-            file: file.to_owned(),
-        });
+
+    fn record(&mut self, fields: &[&str]) -> Result<(), InputError> {
+        match &mut self.parser {
+            Some(parser) => parser.push(self.line, &TextRow { fields }),
+            None => {
+                let header: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+                let mut parser =
+                    RowParser::new(self.table, &self.file, self.encoding, &header, self.rules)?;
+                parser.all_decodable = true;
+                self.parser = Some(parser);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Parsed, InputError> {
+        match self.parser {
+            Some(parser) => Ok(parser.finish()),
+            None => Err(InputError::Empty { file: self.file }),
+        }
+    }
+}
+
+/// Where the text after the last line feed starts.
+fn start_of_rest(bytes: &[u8]) -> usize {
+    memchr::memrchr(b'\n', bytes).map_or(0, |k| k + 1)
+}
+
+/// Whether a file read in blocks can be split plainly ([`PlainSplitter`]): it has no quote
+/// and no carriage return but before a line feed.
+#[derive(Debug, Default)]
+pub struct PlainScan {
+    quote: bool,
+    lone_cr: bool,
+    /// The last block ended with a carriage return.
+    cr_at_end: bool,
+}
+
+impl PlainScan {
+    /// Takes the file's next block.
+    pub fn feed(&mut self, block: &[u8]) {
+        let Some(&last) = block.last() else {
+            return;
+        };
+        if self.cr_at_end && block[0] != b'\n' {
+            self.lone_cr = true;
+        }
+        self.quote |= memchr::memchr(b'"', block).is_some();
+        self.lone_cr |=
+            memchr::memchr_iter(b'\r', &block[..block.len() - 1]).any(|k| block[k + 1] != b'\n');
+        self.cr_at_end = last == b'\r';
+    }
+
+    pub fn is_plain(&self) -> bool {
+        !self.quote && !self.lone_cr && !self.cr_at_end
+    }
+}
+
+/// Parses a UTF-8 file that [`PlainScan`] found plain, read a block at a time (its bytes
+/// after any BOM), handing every `chunk_rows` accepted rows to `chunk` as
+/// [`parse_csv_in_chunks`] does (an error if a block is not UTF-8 after all: the file
+/// changed since it was scanned).
+pub fn parse_plain_in_chunks<'a, E: From<InputError>>(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    body: impl std::io::Read,
+    rules: RowRules<'a>,
+    chunk_rows: usize,
+    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+) -> Result<Parsed, E> {
+    parse_plain_blocks(
+        table,
+        file,
+        encoding,
+        body,
+        rules,
+        chunk_rows,
+        chunk,
+        8 << 20,
+    )
+}
+
+/// [`parse_plain_in_chunks`], reading blocks of `block` bytes.
+#[allow(clippy::too_many_arguments)]
+fn parse_plain_blocks<'a, E: From<InputError>>(
+    table: Table,
+    file: &str,
+    encoding: Encoding,
+    mut body: impl std::io::Read,
+    rules: RowRules<'a>,
+    chunk_rows: usize,
+    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+    block: usize,
+) -> Result<Parsed, E> {
+    let io = |source: std::io::Error| InputError::Io {
+        path: file.into(),
+        source,
     };
-    Ok(Some(parser.finish()))
+    let mut splitter = PlainSplitter::new(table, file, encoding, rules);
+    let mut buffer: Vec<u8> = Vec::with_capacity(block);
+    let mut eof = false;
+    while !eof {
+        // Fill the buffer to a block (after what the last block left), or to the end.
+        let kept = buffer.len();
+        buffer.resize(kept + block, 0);
+        let mut filled = kept;
+        while filled < buffer.len() {
+            match body.read(&mut buffer[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(e).into()),
+            }
+        }
+        buffer.truncate(filled);
+        // Whole lines now, the rest with the next block (all of it at the end).
+        let cut = if eof {
+            buffer.len()
+        } else {
+            start_of_rest(&buffer)
+        };
+        let text = std::str::from_utf8(&buffer[..cut]).map_err(|e| InputError::Csv {
+            file: file.to_owned(),
+            message: format!("not UTF-8 when read again: {e}"),
+        })?;
+        splitter.feed(text, chunk_rows, chunk)?;
+        buffer.drain(..cut);
+    }
+    Ok(splitter.finish()?)
 }
 
 /// Parses a CSV file (its bytes after any BOM, read as they come), handing every
@@ -859,6 +1025,30 @@ mod tests {
                 (Encoding::Utf8, text.clone().into_bytes())
             };
             let (plain, csv) = both_ways(encoding, &body);
+            // Read in blocks of every size, as the filing registry is, the scan decides as
+            // the whole file does, and a plain file gives the same rows in chunks of two.
+            for block in 1..=body.len().min(40) {
+                let mut scan = PlainScan::default();
+                body.chunks(block).for_each(|b| scan.feed(b));
+                proptest::prop_assert_eq!(scan.is_plain(), plain.is_some(), "{:?}", text);
+                if let (Some(plain), Encoding::Utf8) = (&plain, encoding) {
+                    let mut chunks: Vec<DataFrame> = Vec::new();
+                    let mut keep = |f: DataFrame| -> Result<(), InputError> {
+                        chunks.push(f);
+                        Ok(())
+                    };
+                    let rules = RowRules { unique_key: &["psn_no", "med_grp"], ..RowRules::default() };
+                    let mut streamed = parse_plain_blocks(
+                        Table::Ytd, "ytd.csv", encoding, body.as_slice(), rules, 2, &mut keep, block,
+                    )
+                    .unwrap();
+                    for chunk in chunks.into_iter().rev() {
+                        let rest = std::mem::replace(&mut streamed.frame, chunk);
+                        streamed.frame.vstack_mut_owned(rest).unwrap();
+                    }
+                    proptest::prop_assert!(same(&streamed, plain), "block {block}: {text:?}");
+                }
+            }
             match plain {
                 Some(plain) => proptest::prop_assert!(same(&plain, &csv), "{text:?} {:?} {:?} {:?} {:?}", plain.rejects, csv.rejects, plain.frame, csv.frame),
                 None => proptest::prop_assert!(text.contains('"') || text.contains("a\rb")),

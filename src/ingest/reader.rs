@@ -58,7 +58,7 @@ pub struct RowRules<'a> {
 /// One row's fields, as the parser reads them: a CSV or Parquet record of raw bytes, or a
 /// row of a file already known to be text ([`TextRow`]).
 pub trait Record {
-    fn len(&self) -> usize;
+    fn field_count(&self) -> usize;
     /// The text of the field at header position `pos`; `None` when the row has no such
     /// field or its bytes do not decode.
     fn text(&self, pos: usize, encoding: Encoding) -> Option<Cow<'_, str>>;
@@ -67,7 +67,7 @@ pub trait Record {
 }
 
 impl Record for ByteRecord {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         ByteRecord::len(self)
     }
 
@@ -86,7 +86,7 @@ pub struct TextRow<'t, 'f> {
 }
 
 impl Record for TextRow<'_, '_> {
-    fn len(&self) -> usize {
+    fn field_count(&self) -> usize {
         self.fields.len()
     }
 
@@ -304,12 +304,12 @@ impl<'a> RowParser<'a> {
         line: u64,
         record: &impl Record,
     ) -> Result<(), (Option<&'static str>, Reason)> {
-        if record.len() != self.header_len {
+        if record.field_count() != self.header_len {
             return Err((
                 None,
                 Reason::ColumnCount {
                     expected: self.header_len,
-                    found: record.len(),
+                    found: record.field_count(),
                 },
             ));
         }

@@ -191,6 +191,7 @@ fn load_in_chunks<E: From<InputError>>(
                 rules,
                 chunk_rows,
                 chunk,
+                reader::PLAIN_BLOCK,
             )?
         } else {
             reader::parse_csv_in_chunks(

@@ -642,7 +642,9 @@ fn parse_plain_text(
     body: &[u8],
     rules: RowRules<'_>,
 ) -> Result<Option<Parsed>, InputError> {
-    if memchr::memchr(b'"', body).is_some() {
+    let mut scan = PlainScan::default();
+    scan.feed(body);
+    if !scan.is_plain() {
         return Ok(None);
     }
     let text: Cow<str> = match encoding {
@@ -658,11 +660,6 @@ fn parse_plain_text(
         }
         Encoding::Parquet => return Ok(None),
     };
-    // A lone carriage return ends a record for the CSV reader: such files go there.
-    let bytes = text.as_bytes();
-    if memchr::memchr_iter(b'\r', bytes).any(|k| bytes.get(k + 1) != Some(&b'\n')) {
-        return Ok(None);
-    }
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     let mut whole = |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
     splitter.feed(&text, usize::MAX, &mut whole)?;
@@ -790,39 +787,20 @@ impl PlainScan {
     }
 }
 
-/// Parses a UTF-8 file that [`PlainScan`] found plain, read a block at a time (its bytes
-/// after any BOM), handing every `chunk_rows` accepted rows to `chunk` as
+/// Bytes of a file [`parse_plain_in_chunks`] reads at a time.
+pub const PLAIN_BLOCK: usize = 8 << 20;
+
+/// Parses a UTF-8 file that [`PlainScan`] found plain, read `block` bytes at a time (its
+/// bytes after any BOM), handing every `chunk_rows` accepted rows to `chunk` as
 /// [`parse_csv_in_chunks`] does (an error if a block is not UTF-8 after all: the file
 /// changed since it was scanned).
-pub fn parse_plain_in_chunks<'a, E: From<InputError>>(
-    table: Table,
-    file: &str,
-    encoding: Encoding,
-    body: impl std::io::Read,
-    rules: RowRules<'a>,
-    chunk_rows: usize,
-    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
-) -> Result<Parsed, E> {
-    parse_plain_blocks(
-        table,
-        file,
-        encoding,
-        body,
-        rules,
-        chunk_rows,
-        chunk,
-        8 << 20,
-    )
-}
-
-/// [`parse_plain_in_chunks`], reading blocks of `block` bytes.
 #[allow(clippy::too_many_arguments)]
-fn parse_plain_blocks<'a, E: From<InputError>>(
+pub fn parse_plain_in_chunks<E: From<InputError>>(
     table: Table,
     file: &str,
     encoding: Encoding,
     mut body: impl std::io::Read,
-    rules: RowRules<'a>,
+    rules: RowRules<'_>,
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
     block: usize,
@@ -1038,7 +1016,7 @@ mod tests {
                         Ok(())
                     };
                     let rules = RowRules { unique_key: &["psn_no", "med_grp"], ..RowRules::default() };
-                    let mut streamed = parse_plain_blocks(
+                    let mut streamed = parse_plain_in_chunks(
                         Table::Ytd, "ytd.csv", encoding, body.as_slice(), rules, 2, &mut keep, block,
                     )
                     .unwrap();

@@ -39,6 +39,17 @@ pub struct Spill {
     /// The run's staging directory (the parts go under its `inputs/`).
     root: PathBuf,
     sinks: BTreeMap<(PlSmallStr, usize), ParquetSink<Scale>>,
+    /// Settlement rows of each `fixmedins_code`.
+    by_hospital: BTreeMap<PlSmallStr, usize>,
+}
+
+/// What [`Spill`] wrote.
+pub struct Spilled {
+    /// The parts, with their rows (both tables).
+    pub parts: BTreeMap<PlSmallStr, usize>,
+    /// Settlement rows of each `fixmedins_code`.
+    pub by_hospital: BTreeMap<PlSmallStr, usize>,
+    pub outputs: Vec<OutputFile>,
 }
 
 /// The insured province of each settlement row of one hospital (rows in file order): the
@@ -186,6 +197,7 @@ impl Spill {
         Ok(Spill {
             root: root.to_owned(),
             sinks: BTreeMap::new(),
+            by_hospital: BTreeMap::new(),
         })
     }
 
@@ -204,6 +216,9 @@ impl Spill {
             })
             .collect();
         let (setl_parts, line_parts): (Vec<_>, Vec<_>) = assigned.into_iter().unzip();
+        for rows in &batch {
+            count_codes(&rows.setlinfo, &mut self.by_hospital);
+        }
         let (setl_parts, line_parts) = (setl_parts.concat(), line_parts.concat());
         // The batch as one frame a table: the hospitals' chunks side by side, not copied.
         let (mut setlinfo, mut feedetail) = (Vec::new(), Vec::new());
@@ -284,7 +299,7 @@ impl Spill {
     /// Writes what waits and the files' footers: the parts (sorted) with their rows (both
     /// tables), and the files written. A table with no rows at all gets one empty file, so
     /// that every run has it.
-    pub fn finish(self) -> Result<(BTreeMap<PlSmallStr, usize>, Vec<OutputFile>), OutputError> {
+    pub fn finish(self) -> Result<Spilled, OutputError> {
         use rayon::prelude::*;
         let root = self.root;
         let mut parts: BTreeMap<PlSmallStr, usize> = BTreeMap::new();
@@ -308,7 +323,35 @@ impl Spill {
                 outputs.push(sink.finish(&root)?);
             }
         }
-        Ok((parts, outputs))
+        Ok(Spilled {
+            parts,
+            by_hospital: self.by_hospital,
+            outputs,
+        })
+    }
+}
+
+/// Adds a hospital's settlement rows to the count of their `fixmedins_code` (a hospital's
+/// rows nearly all carry its own).
+fn count_codes(setlinfo: &DataFrame, counts: &mut BTreeMap<PlSmallStr, usize>) {
+    let Ok(codes) = setlinfo.column("fixmedins_code").and_then(|c| c.str()) else {
+        return;
+    };
+    let mut run: Option<(&str, usize)> = None;
+    for code in codes.iter() {
+        let code = code.unwrap_or_default();
+        match &mut run {
+            Some((current, n)) if *current == code => *n += 1,
+            _ => {
+                if let Some((current, n)) = run {
+                    *counts.entry(current.into()).or_default() += n;
+                }
+                run = Some((code, 1));
+            }
+        }
+    }
+    if let Some((current, n)) = run {
+        *counts.entry(current.into()).or_default() += n;
     }
 }
 

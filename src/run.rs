@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use polars::prelude::{DataFrame, PlHashSet, PlSmallStr, SortMultipleOptions};
+use polars::prelude::{DataFrame, PlHashSet, PlSmallStr};
 
 use crate::Lang;
 use crate::cli::{FailOn, MonthArgs, RunArgs};
@@ -17,6 +17,7 @@ use crate::config::Level;
 use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month, Table};
+use crate::output::key_ranges::{self, KeyRanges};
 use crate::output::manifest::RuleCount;
 use crate::output::staging::{FileLock, checkpoint};
 use crate::output::{self, Manifest, MonthLock, OutputFile, Staging};
@@ -141,8 +142,8 @@ fn write_inputs(dir: &Path, month: &Month) -> Result<Vec<OutputFile>, crate::err
 pub struct Checked {
     /// Sorted by SPEC §9's key.
     pub findings: Vec<Finding>,
-    /// The `settlements` table.
-    pub settlements: DataFrame,
+    /// The `settlements` table, by ranges of its key.
+    pub settlements: KeyRanges,
     /// `clearing_by_area`, `clearing_by_province`, `province_net`, `problems_by_hospital`.
     pub clearing: Vec<(&'static str, DataFrame)>,
     /// Settlement rows per status.
@@ -263,11 +264,15 @@ pub fn check(
     only: Option<&str>,
     progress: &Progress,
 ) -> Checked {
-    let part = check_part(month, options, only, &PlHashSet::default());
+    let mut part = check_part(month, options, only, &PlHashSet::default());
     for (name, seconds) in PHASES.iter().zip(part.seconds) {
         progress.record(name, seconds, "one part");
     }
-    assemble(vec![part], month, Vec::new())
+    let mut settlements = KeyRanges::held();
+    settlements
+        .push(std::mem::take(&mut part.settlements))
+        .expect("held in memory");
+    assemble(vec![part], settlements, month, Vec::new())
 }
 
 /// Checks a month part by part (SPEC §11): each insured province's settlements and fee
@@ -275,12 +280,19 @@ pub fn check(
 /// the whole month, from the parts' tallies.
 fn check_parts(
     month: &Month,
-    spilled: &BTreeMap<PlSmallStr, usize>,
+    spilled: &partition::Spilled,
     filing_parts: &[PlSmallStr],
     dir: &Path,
     options: &MonthOptions,
     progress: &Progress,
 ) -> Result<Checked, crate::error::OutputError> {
+    let mut settlements = KeyRanges::new(
+        &spilled.by_hospital,
+        key_ranges::RANGE_ROWS,
+        key_ranges::HELD_ROWS,
+        dir,
+    )?;
+    let spilled = &spilled.parts;
     let mut names: Vec<PlSmallStr> = spilled.keys().chain(filing_parts).cloned().collect();
     names.sort();
     names.dedup();
@@ -309,18 +321,25 @@ fn check_parts(
     // Two small parts at a time: one part's steps do not keep both cores busy. A large
     // part (a national month's) is checked alone, so that memory holds one at a time.
     let rows = |name: &PlSmallStr| spilled.get(name).copied().unwrap_or(0);
+    // Each part's settlements go to their key ranges at once (a national month's would
+    // not fit in memory together).
     let mut parts = Vec::with_capacity(names.len());
+    let mut keep = |mut part: Part| -> Result<(), crate::error::OutputError> {
+        settlements.push(std::mem::take(&mut part.settlements))?;
+        parts.push(part);
+        Ok(())
+    };
     let mut k = 0;
     while k < names.len() {
         match names.get(k + 1) {
             Some(next) if rows(&names[k]) + rows(next) <= SIDE_BY_SIDE_ROWS => {
                 let (a, b) = rayon::join(|| check_one(&names[k]), || check_one(next));
-                parts.push(a?);
-                parts.push(b?);
+                keep(a?)?;
+                keep(b?)?;
                 k += 2;
             }
             _ => {
-                parts.push(check_one(&names[k])?);
+                keep(check_one(&names[k])?)?;
                 k += 1;
             }
         }
@@ -349,42 +368,28 @@ fn check_parts(
     } else {
         Vec::new()
     };
-    Ok(assemble(parts, month, amt003))
+    Ok(assemble(parts, settlements, month, amt003))
 }
 
 /// The month's results from its parts' (and month-wide `more` findings).
-fn assemble(parts: Vec<Part>, month: &Month, more: Vec<Finding>) -> Checked {
+fn assemble(
+    parts: Vec<Part>,
+    settlements: KeyRanges,
+    month: &Month,
+    more: Vec<Finding>,
+) -> Checked {
     use rayon::prelude::*;
     let mut findings = more;
     let mut statuses: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut groups = clearing::Clearing::default();
-    let mut settlements: Option<DataFrame> = None;
-    let several = parts.len() > 1;
     for part in parts {
         findings.extend(part.findings);
         for (status, n) in part.statuses {
             *statuses.entry(status).or_default() += n;
         }
         groups.merge(part.groups);
-        match &mut settlements {
-            None => settlements = Some(part.settlements),
-            Some(all) => {
-                all.vstack_mut_owned(part.settlements)
-                    .expect("one settlements schema");
-            }
-        }
     }
     findings.par_sort_by(Finding::sort_cmp);
-    let mut settlements = settlements.expect("at least one part");
-    if several {
-        settlements = settlements
-            .sort(
-                ["fixmedins_code", "setl_id", "line"],
-                SortMultipleOptions::default().with_maintain_order(true),
-            )
-            .expect("the settlements' key columns");
-    }
-    settlements.rechunk_mut();
     let hospital_names: BTreeMap<String, String> = model::hospitals(&month.hospitals)
         .into_values()
         .map(|h| (h.fixmedins_code, h.fixmedins_name))
@@ -439,13 +444,15 @@ fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
     }
 }
 
-/// `report.html` and `report.xlsx`.
+/// `report.html` and `report.xlsx` (with the first rows of the settlements, `head`).
 fn write_reports(
     dir: &Path,
     checked: &Checked,
+    head: &DataFrame,
     month: &Month,
     options: &MonthOptions,
 ) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    use report::xlsx::Sheet;
     let counts = Manifest::row_counts(&month.files);
     let nets = checked.groups.province_net();
     let page = report::html::Page {
@@ -475,13 +482,14 @@ fn write_reports(
     let rejects = output::rejects_frame(&month.rejects, options.lang)
         .map_err(|e| crate::error::OutputError::io(dir.join("report.xlsx"), e))?;
     let no_scale = |_: &str| None;
-    let mut tables: Vec<(&str, &polars::prelude::DataFrame, output::table::ScaleOf)> = vec![
-        ("findings", &findings, &output::findings_scale),
-        (
-            "settlements",
-            &checked.settlements,
-            &clearing::settlements_scale,
-        ),
+    let mut sheets = vec![
+        Sheet::of("findings", &findings, &output::findings_scale),
+        Sheet {
+            name: "settlements",
+            frame: head,
+            scale: &clearing::settlements_scale,
+            rows: checked.settlements.rows(),
+        },
     ];
     for (name, frame) in &checked.clearing {
         let scale: output::table::ScaleOf = if *name == "problems_by_hospital" {
@@ -489,18 +497,48 @@ fn write_reports(
         } else {
             &clearing::clearing_scale
         };
-        tables.push((name, frame, scale));
+        sheets.push(Sheet::of(name, frame, scale));
     }
-    tables.push(("rejects", &rejects, &no_scale));
+    sheets.push(Sheet::of("rejects", &rejects, &no_scale));
     let xlsx_path = dir.join("report.xlsx");
-    report::xlsx::write(&xlsx_path, &tables)?;
+    report::xlsx::write(&xlsx_path, &sheets)?;
     Ok(vec![
         output::table::describe(dir, &html_path, checked.findings.len())?,
         output::table::describe(dir, &xlsx_path, checked.findings.len())?,
     ])
 }
 
-/// The month's tables (SPEC §9) and rejects, CSV and Parquet.
+/// The `settlements` table (SPEC §9), a key range at a time; its files, and its first
+/// rows for the workbook.
+fn write_settlements(
+    dir: &Path,
+    settlements: &mut KeyRanges,
+) -> Result<(Vec<OutputFile>, DataFrame), crate::error::OutputError> {
+    let first = settlements.take(0)?;
+    let mut sink = output::table::TableSink::create(
+        dir,
+        "settlements",
+        &first,
+        &clearing::settlements_scale,
+        true,
+    )?;
+    let mut head = first.head(Some(report::xlsx::MAX_ROWS));
+    sink.push(&first)?;
+    drop(first);
+    for k in 1..settlements.ranges() {
+        let range = settlements.take(k)?;
+        if head.height() < report::xlsx::MAX_ROWS {
+            let more = range.head(Some(report::xlsx::MAX_ROWS - head.height()));
+            head.vstack_mut_owned(more)
+                .map_err(|e| crate::error::OutputError::io(dir.join("settlements.csv"), e))?;
+        }
+        sink.push(&range)?;
+    }
+    settlements.remove()?;
+    Ok((sink.finish()?, head))
+}
+
+/// The month's tables (SPEC §9) but the settlements, and rejects, CSV and Parquet.
 fn write_tables(
     dir: &Path,
     checked: &Checked,
@@ -518,13 +556,6 @@ fn write_tables(
         true,
     )?);
     checkpoint("writing");
-    outputs.extend(output::table::write_table(
-        dir,
-        "settlements",
-        &checked.settlements,
-        &clearing::settlements_scale,
-        true,
-    )?);
     for (name, frame) in &checked.clearing {
         let scale = |column: &str| match *name {
             "problems_by_hospital" => output::findings_scale(column),
@@ -567,16 +598,17 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     }
 
     let stage = progress.stage("inputs", 0, "tables");
-    let (spilled, mut inputs) = spill.finish()?;
+    let mut spilled = spill.finish()?;
+    let mut inputs = std::mem::take(&mut spilled.outputs);
     let (filing_parts, filings) = filing_spill.finish()?;
     inputs.push(filings);
     inputs.extend(write_inputs(dir, &month)?);
     stage.finish(&format!(
         "{} typed files under inputs/ (settlements and fee lines in {} parts)",
         inputs.len(),
-        spilled.len()
+        spilled.parts.len()
     ));
-    let checked = check_parts(
+    let mut checked = check_parts(
         &month,
         &spilled,
         &filing_parts,
@@ -586,17 +618,19 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     )?;
     let waiting = dir.join(partition::FILING_PARTS);
     std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
-    let findings = &checked.findings;
 
     let write = progress.stage("write", 0, "files");
-    // The tables and the reports are independent: written side by side.
+    let (mut outputs, head) = write_settlements(dir, &mut checked.settlements)?;
+    let checked = checked;
+    // The other tables and the reports are independent: written side by side.
     let (tables, reports) = rayon::join(
         || write_tables(dir, &checked, &month, month_options.lang),
-        || write_reports(dir, &checked, &month, month_options),
+        || write_reports(dir, &checked, &head, &month, month_options),
     );
-    let mut outputs = tables?;
+    outputs.extend(tables?);
     outputs.extend(reports?);
     outputs.extend(inputs);
+    let findings = &checked.findings;
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let status = status_of(findings, options.fail_on);
     write.finish(&format!("{} files", outputs.len() + 1));

@@ -2,6 +2,7 @@
 //! moved into place at the end.
 
 pub mod history;
+pub mod key_ranges;
 pub mod manifest;
 pub mod staging;
 pub mod table;

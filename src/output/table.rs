@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -107,32 +107,62 @@ fn column_text(column: &Column, scale: Option<u32>) -> PolarsResult<Vec<String>>
 
 /// Writes CSV text of a frame: BOM, header, rows.
 pub fn write_csv(frame: &DataFrame, scale_of: ScaleOf, out: impl Write) -> PolarsResult<()> {
-    let io = |e: std::io::Error| PolarsError::ComputeError(e.to_string().into());
-    let mut out = BufWriter::new(out);
-    out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
-    let mut writer = csv::WriterBuilder::new().from_writer(out);
-    let csv_err = |e: csv::Error| PolarsError::ComputeError(e.to_string().into());
-    writer
-        .write_record(frame.get_column_names().iter().map(|n| n.as_str()))
-        .map_err(csv_err)?;
-    // A slice of rows at a time: the text of every cell of a national month's settlements
-    // at once would take gigabytes.
-    const SLICE_ROWS: usize = 1 << 16;
-    for offset in (0..frame.height()).step_by(SLICE_ROWS) {
-        let slice = frame.slice(offset as i64, SLICE_ROWS);
-        let columns: Vec<Vec<String>> = slice
-            .columns()
-            .iter()
-            .map(|c| column_text(c, scale_of(c.name())))
-            .collect::<PolarsResult<_>>()?;
-        for row in 0..slice.height() {
-            writer
-                .write_record(columns.iter().map(|c| c[row].as_str()))
-                .map_err(csv_err)?;
-        }
+    let mut csv = CsvRows::new(frame, BufWriter::new(out))?;
+    csv.push(frame, scale_of)?;
+    csv.finish().map(|_| ())
+}
+
+/// CSV text written a frame at a time: BOM and header first, then the rows pushed.
+pub struct CsvRows<W: Write> {
+    writer: csv::Writer<W>,
+}
+
+fn csv_error(e: csv::Error) -> PolarsError {
+    PolarsError::ComputeError(e.to_string().into())
+}
+
+impl<W: Write> CsvRows<W> {
+    /// Starts the text of frames with `like`'s columns.
+    pub fn new(like: &DataFrame, mut out: W) -> PolarsResult<CsvRows<W>> {
+        out.write_all(b"\xEF\xBB\xBF")
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        let mut writer = csv::WriterBuilder::new().from_writer(out);
+        writer
+            .write_record(like.get_column_names().iter().map(|n| n.as_str()))
+            .map_err(csv_error)?;
+        Ok(CsvRows { writer })
     }
-    writer.flush().map_err(io)?;
-    Ok(())
+
+    pub fn push(&mut self, frame: &DataFrame, scale_of: ScaleOf) -> PolarsResult<()> {
+        // A slice of rows at a time: the text of every cell of a national month's
+        // settlements at once would take gigabytes.
+        const SLICE_ROWS: usize = 1 << 16;
+        for offset in (0..frame.height()).step_by(SLICE_ROWS) {
+            let slice = frame.slice(offset as i64, SLICE_ROWS);
+            let columns: Vec<Vec<String>> = slice
+                .columns()
+                .iter()
+                .map(|c| column_text(c, scale_of(c.name())))
+                .collect::<PolarsResult<_>>()?;
+            for row in 0..slice.height() {
+                self.writer
+                    .write_record(columns.iter().map(|c| c[row].as_str()))
+                    .map_err(csv_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the text; the output it was written to.
+    pub fn finish(self) -> PolarsResult<W> {
+        let mut out = self
+            .writer
+            .into_inner()
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        out.flush()
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        Ok(out)
+    }
 }
 
 /// The frame with its fixed-point columns as polars Decimals, for Parquet.
@@ -216,22 +246,84 @@ pub fn write_table(
     scale_of: ScaleOf,
     parquet: bool,
 ) -> Result<Vec<OutputFile>, OutputError> {
-    let frame = masked(frame).map_err(|e| OutputError::io(dir.join(name), e))?;
-    let mut written = Vec::new();
-    let csv_path = dir.join(format!("{name}.csv"));
-    let mut file = HashedFile::create(&csv_path)?;
-    write_csv(&frame, scale_of, &mut file).map_err(|e| OutputError::io(&csv_path, e))?;
-    written.push(file.finish(dir, frame.height())?);
-    if parquet {
-        written.push(write_parquet_masked(
-            dir,
-            name,
-            &frame,
+    let mut sink = TableSink::create(dir, name, frame, scale_of, parquet)?;
+    sink.push(frame)?;
+    sink.finish()
+}
+
+/// `<dir>/<name>.csv` and `<dir>/<name>.parquet` written a frame at a time, masked.
+pub struct TableSink<'a> {
+    dir: PathBuf,
+    csv_path: PathBuf,
+    csv: CsvRows<HashedFile>,
+    parquet: Option<ParquetSink<ScaleOf<'a>>>,
+    scale_of: ScaleOf<'a>,
+    rows: usize,
+}
+
+impl<'a> TableSink<'a> {
+    /// The files of a table of `like`'s columns (the Parquet one when asked).
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        like: &DataFrame,
+        scale_of: ScaleOf<'a>,
+        parquet: bool,
+    ) -> Result<TableSink<'a>, OutputError> {
+        let csv_path = dir.join(format!("{name}.csv"));
+        let csv = CsvRows::new(like, HashedFile::create(&csv_path)?)
+            .map_err(|e| OutputError::io(&csv_path, e))?;
+        let parquet = if parquet {
+            Some(ParquetSink::create(
+                &dir.join(format!("{name}.parquet")),
+                &like.clear(),
+                scale_of,
+                ParquetCompression::default(),
+                false,
+            )?)
+        } else {
+            None
+        };
+        Ok(TableSink {
+            dir: dir.to_owned(),
+            csv_path,
+            csv,
+            parquet,
             scale_of,
-            ParquetCompression::default(),
-        )?);
+            rows: 0,
+        })
     }
-    Ok(written)
+
+    /// Adds rows, masked, to both files.
+    pub fn push(&mut self, frame: &DataFrame) -> Result<(), OutputError> {
+        let frame = masked(frame).map_err(|e| OutputError::io(&self.csv_path, e))?;
+        self.csv
+            .push(&frame, self.scale_of)
+            .map_err(|e| OutputError::io(&self.csv_path, e))?;
+        self.rows += frame.height();
+        if let Some(parquet) = &mut self.parquet {
+            // A slice at a time: the decimal copy of a 20-million-row table would cost
+            // gigabytes.
+            let group = ParquetSink::<ScaleOf>::GROUP_ROWS;
+            for offset in (0..frame.height()).step_by(group) {
+                parquet.push(frame.slice(offset as i64, group))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes both files; their manifest entries.
+    pub fn finish(self) -> Result<Vec<OutputFile>, OutputError> {
+        let csv = self
+            .csv
+            .finish()
+            .map_err(|e| OutputError::io(&self.csv_path, e))?;
+        let mut written = vec![csv.finish(&self.dir, self.rows)?];
+        if let Some(parquet) = self.parquet {
+            written.push(parquet.finish(&self.dir)?);
+        }
+        Ok(written)
+    }
 }
 
 /// Writes only `<dir>/<name>.parquet`, masked.

@@ -14,7 +14,7 @@ use crate::output::table::ScaleOf;
 /// Rows shown per sheet: the workbook is for reading (a province's month has millions of
 /// findings, and writing them all would cost more than the rest of the run); the CSV and
 /// Parquet tables hold every row, and a notes sheet says where a sheet was cut.
-const MAX_ROWS: usize = 100_000;
+pub const MAX_ROWS: usize = 100_000;
 
 fn sheet_error(path: &Path, error: XlsxError) -> OutputError {
     OutputError::io(path, error)
@@ -29,7 +29,7 @@ enum Cell {
 
 /// The first `rows` cells of a column: fixed-point columns as numbers in yuan.
 fn cells(column: &Column, scale: Option<u32>, rows: usize) -> PolarsResult<Vec<Cell>> {
-    let series = column.as_materialized_series();
+    let series = column.as_materialized_series().slice(0, rows);
     Ok(match (series.dtype(), scale) {
         (DataType::Int64, Some(scale)) => {
             let divisor = 10f64.powi(scale as i32);
@@ -56,13 +56,41 @@ fn cells(column: &Column, scale: Option<u32>, rows: usize) -> PolarsResult<Vec<C
     })
 }
 
-/// Writes the tables, each `(name, frame, scale)`, to `path`.
-pub fn write(path: &Path, tables: &[(&str, &DataFrame, ScaleOf)]) -> Result<(), OutputError> {
+/// One sheet: a table, or its first rows.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    /// The table's rows (at least its first [`MAX_ROWS`]).
+    pub frame: &'a DataFrame,
+    pub scale: ScaleOf<'a>,
+    /// The table's rows in all.
+    pub rows: usize,
+}
+
+impl<'a> Sheet<'a> {
+    /// A sheet of the whole of `frame`.
+    pub fn of(name: &'a str, frame: &'a DataFrame, scale: ScaleOf<'a>) -> Sheet<'a> {
+        Sheet {
+            name,
+            frame,
+            scale,
+            rows: frame.height(),
+        }
+    }
+}
+
+/// Writes the sheets to `path`.
+pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold().set_text_wrap();
     let money = Format::new().set_num_format("#,##0.00");
     let mut notes = Vec::new();
-    for (name, frame, scale_of) in tables {
+    for Sheet {
+        name,
+        frame,
+        scale: scale_of,
+        rows: total,
+    } in sheets
+    {
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(|e| sheet_error(path, e))?;
@@ -91,11 +119,10 @@ pub fn write(path: &Path, tables: &[(&str, &DataFrame, ScaleOf)]) -> Result<(), 
         sheet
             .set_freeze_panes(1, 0)
             .map_err(|e| sheet_error(path, e))?;
-        let rows = frame.height().min(MAX_ROWS);
-        if rows < frame.height() {
+        let rows = frame.height().min(*total).min(MAX_ROWS);
+        if rows < *total {
             notes.push(format!(
-                "{name}: {} rows, the first {rows} shown; the CSV and Parquet tables hold all",
-                frame.height()
+                "{name}: {total} rows, the first {rows} shown; the CSV and Parquet tables hold all"
             ));
         }
         // Constant-memory sheets are written row by row.

@@ -273,7 +273,7 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         lang: yidi::Lang::Zh,
     };
     let mut month = crate::util::ingest(&month_dir).unwrap();
-    let whole = yidi::run::check(
+    let mut whole = yidi::run::check(
         &mut month,
         &options,
         None,
@@ -290,7 +290,10 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         ("findings", csv(&findings, &yidi::output::findings_scale)),
         (
             "settlements",
-            csv(&whole.settlements, &yidi::clearing::settlements_scale),
+            csv(
+                &whole.settlements.take_all().unwrap(),
+                &yidi::clearing::settlements_scale,
+            ),
         ),
     ];
     for (name, frame) in &whole.clearing {

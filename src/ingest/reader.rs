@@ -116,13 +116,14 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(spec: &Spec) -> Self {
+    /// A builder with room for `rows` values.
+    fn new(spec: &Spec, rows: usize) -> Self {
         let name = PlSmallStr::from_static(spec.name);
         match spec.kind.dtype() {
-            DataType::String => Builder::Str(StringChunkedBuilder::new(name, 0)),
-            DataType::Date => Builder::Date(PrimitiveChunkedBuilder::new(name, 0)),
-            DataType::Datetime(..) => Builder::Time(PrimitiveChunkedBuilder::new(name, 0)),
-            _ => Builder::Int(PrimitiveChunkedBuilder::new(name, 0)),
+            DataType::String => Builder::Str(StringChunkedBuilder::new(name, rows)),
+            DataType::Date => Builder::Date(PrimitiveChunkedBuilder::new(name, rows)),
+            DataType::Datetime(..) => Builder::Time(PrimitiveChunkedBuilder::new(name, rows)),
+            _ => Builder::Int(PrimitiveChunkedBuilder::new(name, rows)),
         }
     }
 
@@ -195,6 +196,8 @@ pub struct RowParser<'a> {
     spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
     all_decodable: bool,
+    /// Rows the builders are made with room for.
+    room: usize,
 }
 
 impl<'a> RowParser<'a> {
@@ -254,7 +257,7 @@ impl<'a> RowParser<'a> {
             header_len: header.len(),
             order,
             position,
-            builders: specs.iter().map(Builder::new).collect(),
+            builders: specs.iter().map(|spec| Builder::new(spec, 0)).collect(),
             lines: Vec::new(),
             read: 0,
             rejects: Vec::new(),
@@ -267,7 +270,20 @@ impl<'a> RowParser<'a> {
             last_linked: String::new(),
             spare_values: Vec::new(),
             all_decodable: false,
+            room: 0,
         })
+    }
+
+    /// Makes room for about `rows` rows a frame, when the rows to come are known (growing
+    /// a column by doubling copies it and frees and takes memory as it goes).
+    fn make_room(&mut self, rows: usize) {
+        self.room = rows;
+        let specs = self.table.columns();
+        self.builders = specs.iter().map(|spec| Builder::new(spec, rows)).collect();
+        self.lines.reserve(rows);
+        if !self.rules.unique_key.is_empty() {
+            self.seen_keys.reserve(rows);
+        }
     }
 
     fn reject(&mut self, line: u64, column: Option<&'static str>, reason: Reason) {
@@ -507,9 +523,10 @@ impl<'a> RowParser<'a> {
     /// The rows accepted so far (since the last call) as a frame: `line`, then the
     /// table's columns.
     pub fn take_frame(&mut self) -> DataFrame {
-        let fresh = self.table.columns().iter().map(Builder::new).collect();
+        let room = self.room;
+        let fresh = self.table.columns().iter().map(|spec| Builder::new(spec, room)).collect();
         let builders = std::mem::replace(&mut self.builders, fresh);
-        let lines = std::mem::take(&mut self.lines);
+        let lines = std::mem::replace(&mut self.lines, Vec::with_capacity(room));
         let height = lines.len();
         let mut columns = Vec::with_capacity(builders.len() + 1);
         columns.push(Int64Chunked::from_vec("line".into(), lines).into_column());
@@ -539,7 +556,12 @@ fn recycle<'a, 'b>(mut values: Vec<Val<'a>>) -> Vec<Val<'b>> {
 }
 
 fn one_of<'r>(text: Cow<'r, str>, allowed: &'static [&'static str]) -> Result<Val<'r>, Reason> {
-    if allowed.contains(&text.as_ref()) {
+    // Codes are a few bytes: compared inline rather than by a call to `memcmp` each.
+    let bytes = text.as_bytes();
+    let same = |code: &&str| {
+        code.len() == bytes.len() && code.bytes().zip(bytes).all(|(a, &b)| a == b)
+    };
+    if allowed.iter().any(same) {
         Ok(Val::Str(text))
     } else {
         Err(Reason::BadCode {
@@ -661,6 +683,8 @@ fn parse_plain_text(
         Encoding::Parquet => return Ok(None),
     };
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
+    // Lines but the header, at most: room for every row.
+    splitter.room = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     let mut whole = |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
     splitter.feed(&text, usize::MAX, &mut whole)?;
     splitter.finish().map(Some)
@@ -679,6 +703,8 @@ struct PlainSplitter<'a> {
     parser: Option<RowParser<'a>>,
     /// The line the next block starts on.
     line: u64,
+    /// Rows a frame is made with room for.
+    room: usize,
 }
 
 impl<'a> PlainSplitter<'a> {
@@ -690,6 +716,7 @@ impl<'a> PlainSplitter<'a> {
             rules,
             parser: None,
             line: 1,
+            room: 0,
         }
     }
 
@@ -738,6 +765,7 @@ impl<'a> PlainSplitter<'a> {
                 let mut parser =
                     RowParser::new(self.table, &self.file, self.encoding, &header, self.rules)?;
                 parser.all_decodable = true;
+                parser.make_room(self.room);
                 self.parser = Some(parser);
             }
         }
@@ -810,6 +838,7 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
         source,
     };
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
+    splitter.room = chunk_rows.min(1 << 20);
     let mut buffer: Vec<u8> = Vec::with_capacity(block);
     let mut eof = false;
     while !eof {

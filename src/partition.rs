@@ -234,6 +234,9 @@ impl Spill {
             for frame in frames {
                 all.vstack_mut_owned(frame)?;
             }
+            // One chunk a column: a gather over a column of a chunk a hospital finds each
+            // row's chunk first, and costs many times the copy.
+            all.rechunk_mut_par();
             Ok::<_, PolarsError>(all)
         };
         let root = &self.root;

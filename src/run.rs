@@ -183,7 +183,9 @@ impl Checked {
 const SIDE_BY_SIDE_ROWS: usize = 4 << 20;
 
 /// The steps of checking a part, as the log and the manifest time them.
-const PHASES: [&str; 5] = ["model", "match", "policy", "rules", "clearing"];
+/// (`read`: a part's rows read back from its files, with its persons' enrollment and
+/// year-to-date rows.)
+const PHASES: [&str; 6] = ["read", "model", "match", "policy", "rules", "clearing"];
 
 /// What checking one part of a month gives, before the parts are put together.
 struct Part {
@@ -194,7 +196,7 @@ struct Part {
     /// The part's rows of the directories with a summary, for AMT003.
     tally: Tally,
     /// Of each of [`PHASES`].
-    seconds: [f64; 5],
+    seconds: [f64; 6],
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
@@ -205,7 +207,7 @@ fn check_part(
     only: Option<&str>,
     summary_dirs: &PlHashSet<&str>,
 ) -> Part {
-    let mut seconds = [0.0; 5];
+    let mut seconds = [0.0; 6];
     let mut clock = std::time::Instant::now();
     let mut lap = |k: usize| {
         seconds[k] += clock.elapsed().as_secs_f64();
@@ -214,14 +216,14 @@ fn check_part(
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year);
     let tally = Tally::of(&model.settlements, summary_dirs);
-    lap(0);
+    lap(1);
     let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
-    lap(1);
+    lap(2);
     let expected = payment::compute(&model, &scope);
     let line_owner = payment::attach_lines(&model, &scope);
     let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
-    lap(2);
+    lap(3);
     let ctx = rules::Context {
         model: &model,
         scope: &scope,
@@ -234,7 +236,7 @@ fn check_part(
         month: &options.month,
     };
     let findings = rules::run(&ctx, only, &|| ());
-    lap(3);
+    lap(4);
     let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
     let mut statuses = BTreeMap::new();
     for row in &rows {
@@ -243,7 +245,7 @@ fn check_part(
     let settlements =
         clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
     let groups = clearing::clear(&model, &scope, &rows);
-    lap(4);
+    lap(5);
     drop((rows, line_item, line_owner, expected, outcomes, scope));
     drop_aside(model);
     Part {
@@ -265,7 +267,7 @@ pub fn check(
     progress: &Progress,
 ) -> Checked {
     let mut part = check_part(month, options, only, &PlHashSet::default());
-    for (name, seconds) in PHASES.iter().zip(part.seconds) {
+    for (name, seconds) in PHASES.iter().zip(part.seconds).skip(1) {
         progress.record(name, seconds, "one part");
     }
     let mut settlements = KeyRanges::held();
@@ -303,6 +305,7 @@ fn check_parts(
     let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
     let stage = progress.stage("parts", names.len() as u64, "parts");
     let check_one = |name: &PlSmallStr| -> Result<Part, crate::error::OutputError> {
+        let clock = std::time::Instant::now();
         let (setlinfo, feedetail) = if spilled.contains_key(name) {
             partition::read_part(dir, name)?
         } else {
@@ -314,7 +317,9 @@ fn check_parts(
         let filings = partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
-        let checked = check_part(&mut part, options, None, &summary_dirs);
+        let read = clock.elapsed().as_secs_f64();
+        let mut checked = check_part(&mut part, options, None, &summary_dirs);
+        checked.seconds[0] = read;
         stage.inc(1);
         Ok(checked)
     };
@@ -345,7 +350,7 @@ fn check_parts(
         }
     }
     stage.finish(&format!("{} parts by insured province", names.len()));
-    let mut seconds = [0.0; 5];
+    let mut seconds = [0.0; 6];
     for part in &parts {
         for (total, s) in seconds.iter_mut().zip(part.seconds) {
             *total += s;

@@ -234,8 +234,9 @@ impl Spill {
             for frame in frames {
                 all.vstack_mut_owned(frame)?;
             }
-            // One chunk a column: a gather over a column of a chunk a hospital finds each
-            // row's chunk first, and costs many times the copy.
+            // One chunk a column: a gather over a column of a chunk a hospital looks up
+            // each row's chunk first (in a profile of a province month, gathering the
+            // parts' rows from the stacked chunks was a sixth of the CPU time).
             all.rechunk_mut_par();
             Ok::<_, PolarsError>(all)
         };

@@ -73,6 +73,9 @@ pub struct Options {
     pub fail_on: FailOn,
     /// The command line as typed, for the manifest.
     pub arguments: Vec<String>,
+    /// How the settlements table is put together from the parts (the defaults but in
+    /// tests, which make a small month take the way of a large one).
+    pub settlement_ranges: key_ranges::Sizes,
 }
 
 impl Options {
@@ -83,6 +86,7 @@ impl Options {
             wait: args.wait,
             fail_on: args.fail_on,
             arguments,
+            settlement_ranges: key_ranges::Sizes::default(),
         })
     }
 }
@@ -286,14 +290,10 @@ fn check_parts(
     filing_parts: &[PlSmallStr],
     dir: &Path,
     options: &MonthOptions,
+    sizes: key_ranges::Sizes,
     progress: &Progress,
 ) -> Result<Checked, crate::error::OutputError> {
-    let mut settlements = KeyRanges::new(
-        &spilled.by_hospital,
-        key_ranges::RANGE_ROWS,
-        key_ranges::HELD_ROWS,
-        dir,
-    )?;
+    let mut settlements = KeyRanges::new(&spilled.by_hospital, sizes, dir)?;
     let spilled = &spilled.parts;
     let mut names: Vec<PlSmallStr> = spilled.keys().chain(filing_parts).cloned().collect();
     names.sort();
@@ -619,6 +619,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &filing_parts,
         dir,
         month_options,
+        options.settlement_ranges,
         progress,
     )?;
     let waiting = dir.join(partition::FILING_PARTS);

@@ -28,6 +28,24 @@ pub const RANGE_ROWS: usize = 1 << 21;
 /// A month with at most this many rows keeps its ranges in memory.
 pub const HELD_ROWS: usize = 4 << 20;
 
+/// How large the ranges are, and up to what size of month they are held in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    /// Rows of a range, about.
+    pub range_rows: usize,
+    /// A month with at most this many rows keeps its ranges in memory.
+    pub held_rows: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Sizes {
+        Sizes {
+            range_rows: RANGE_ROWS,
+            held_rows: HELD_ROWS,
+        }
+    }
+}
+
 /// The key the table is sorted by.
 const KEY: [&str; 3] = ["fixmedins_code", "setl_id", "line"];
 
@@ -47,15 +65,18 @@ pub struct KeyRanges {
 }
 
 impl KeyRanges {
-    /// Ranges of about `range_rows` rows, given the rows of each first-key value; held in
-    /// memory when there are at most `held_rows` rows in all, else written under
-    /// `<root>/`[`RANGES_DIR`].
+    /// Ranges of about `sizes.range_rows` rows, given the rows of each first-key value;
+    /// held in memory when there are at most `sizes.held_rows` rows in all, else written
+    /// under `<root>/`[`RANGES_DIR`].
     pub fn new(
         rows_by_code: &BTreeMap<PlSmallStr, usize>,
-        range_rows: usize,
-        held_rows: usize,
+        sizes: Sizes,
         root: &Path,
     ) -> Result<KeyRanges, OutputError> {
+        let Sizes {
+            range_rows,
+            held_rows,
+        } = sizes;
         let mut bounds = Vec::new();
         let mut filled = 0;
         for (code, &rows) in rows_by_code {
@@ -291,7 +312,11 @@ mod tests {
             .collect();
         let root = tempfile::tempdir().unwrap();
         for held_rows in [usize::MAX, 0] {
-            let mut ranges = KeyRanges::new(&counts, 3, held_rows, root.path()).unwrap();
+            let sizes = Sizes {
+                range_rows: 3,
+                held_rows,
+            };
+            let mut ranges = KeyRanges::new(&counts, sizes, root.path()).unwrap();
             assert_eq!(ranges.ranges(), 3, "H1 | H2 H3 | H4 (and H5, not counted)");
             assert_eq!(ranges.on_disk(), held_rows == 0);
             for part in &parts {
@@ -315,7 +340,11 @@ mod tests {
     #[test]
     fn no_rows_give_the_empty_table() {
         let root = tempfile::tempdir().unwrap();
-        let mut ranges = KeyRanges::new(&BTreeMap::new(), 3, 0, root.path()).unwrap();
+        let sizes = Sizes {
+            range_rows: 3,
+            held_rows: 0,
+        };
+        let mut ranges = KeyRanges::new(&BTreeMap::new(), sizes, root.path()).unwrap();
         ranges.push(frame(&[])).unwrap();
         let empty = ranges.take_all().unwrap();
         assert_eq!(empty.height(), 0);

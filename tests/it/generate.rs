@@ -312,3 +312,59 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         );
     }
 }
+
+/// A large month's settlements table is put together from ranges of hospital codes written
+/// to disk as the parts are checked; a small month's is held in memory. Forced to take the
+/// large month's way, with ranges of a few dozen rows, a small month gives the same bytes.
+#[test]
+fn settlements_put_together_on_disk_by_ranges_are_the_table_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    yidi()
+        .args(["generate", "--scale", "city", "--settlements", "2000"])
+        .args(["--hospitals", "30", "--anomaly-every", "7", "--seed", "11"])
+        .args(["--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let month_dir = dir.path().join("2026-10");
+    let run = |out: &Path, sizes: yidi::output::key_ranges::Sizes| {
+        let options = yidi::run::Options {
+            month: yidi::run::MonthOptions {
+                month_dir: month_dir.clone(),
+                month: "2026-10".into(),
+                config: yidi::config::Config::default(),
+                lang: yidi::Lang::Zh,
+            },
+            out_root: out.to_owned(),
+            wait: false,
+            fail_on: yidi::cli::FailOn::Never,
+            arguments: Vec::new(),
+            settlement_ranges: sizes,
+        };
+        yidi::run::run(&options, &yidi::progress::Progress::silent())
+            .unwrap()
+            .results
+    };
+    let held = run(
+        &dir.path().join("held"),
+        yidi::output::key_ranges::Sizes::default(),
+    );
+    let ranged = run(
+        &dir.path().join("ranged"),
+        yidi::output::key_ranges::Sizes {
+            range_rows: 40,
+            held_rows: 0,
+        },
+    );
+    let settlements = std::fs::read(held.join("settlements.csv")).unwrap();
+    assert!(settlements.len() > 100_000, "a month of some size");
+    for name in ["settlements.csv", "settlements.parquet", "findings.csv"] {
+        assert!(
+            std::fs::read(held.join(name)).unwrap() == std::fs::read(ranged.join(name)).unwrap(),
+            "{name}: held and ranged differ"
+        );
+    }
+    assert!(!ranged.join(yidi::output::key_ranges::RANGES_DIR).exists());
+    let manifest = std::fs::read_to_string(ranged.join("manifest.json")).unwrap();
+    assert!(!manifest.contains(yidi::output::key_ranges::RANGES_DIR));
+}

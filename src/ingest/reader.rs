@@ -524,7 +524,12 @@ impl<'a> RowParser<'a> {
     /// table's columns.
     pub fn take_frame(&mut self) -> DataFrame {
         let room = self.room;
-        let fresh = self.table.columns().iter().map(|spec| Builder::new(spec, room)).collect();
+        let fresh = self
+            .table
+            .columns()
+            .iter()
+            .map(|spec| Builder::new(spec, room))
+            .collect();
         let builders = std::mem::replace(&mut self.builders, fresh);
         let lines = std::mem::replace(&mut self.lines, Vec::with_capacity(room));
         let height = lines.len();
@@ -558,9 +563,8 @@ fn recycle<'a, 'b>(mut values: Vec<Val<'a>>) -> Vec<Val<'b>> {
 fn one_of<'r>(text: Cow<'r, str>, allowed: &'static [&'static str]) -> Result<Val<'r>, Reason> {
     // Codes are a few bytes: compared inline rather than by a call to `memcmp` each.
     let bytes = text.as_bytes();
-    let same = |code: &&str| {
-        code.len() == bytes.len() && code.bytes().zip(bytes).all(|(a, &b)| a == b)
-    };
+    let same =
+        |code: &&str| code.len() == bytes.len() && code.bytes().zip(bytes).all(|(a, &b)| a == b);
     if allowed.iter().any(same) {
         Ok(Val::Str(text))
     } else {

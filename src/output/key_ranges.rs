@@ -167,7 +167,9 @@ impl KeyRanges {
             let piece = if rows.len() == frame.height() {
                 frame.clone()
             } else {
-                frame.take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows)).map_err(err)?
+                frame
+                    .take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows))
+                    .map_err(err)?
             };
             match &self.dir {
                 None => self.held[k].push(piece),
@@ -208,7 +210,10 @@ impl KeyRanges {
         if several {
             // A part's pieces come sorted; pieces of several parts interleave.
             frame = frame
-                .sort(KEY, SortMultipleOptions::default().with_maintain_order(true))
+                .sort(
+                    KEY,
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
                 .map_err(err)?;
         }
         frame.rechunk_mut();
@@ -299,7 +304,12 @@ mod tests {
     #[test]
     fn the_ranges_in_order_are_the_table_in_key_order() {
         let parts = [
-            frame(&[("H1", "a", 2), ("H2", "b", 3), ("H4", "c", 4), ("H4", "d", 5)]),
+            frame(&[
+                ("H1", "a", 2),
+                ("H2", "b", 3),
+                ("H4", "c", 4),
+                ("H4", "d", 5),
+            ]),
             frame(&[("H1", "e", 9), ("H3", "f", 2), ("H4", "c", 1)]),
             frame(&[]),
             frame(&[("H2", "a", 7), ("H5", "z", 8)]),

@@ -15,7 +15,9 @@ Exit status:
   2  usage or configuration error
   3  input error: a missing month directory, file or column, a file that is not text
   4  output error: the results could not be written
-  5  another run holds the lock of the output month";
+  5  another run holds the lock of the output month
+  6  done, but one or more hospital directories were set aside (their rows are rejects;
+     see the manifest). 6 wins over 0 and 1; 2-5 win over 6";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,7 +46,8 @@ pub enum Command {
     Run(RunArgs),
     /// Ingest only: print per-file counts and every rejected row.
     ///
-    /// Exit 0 when every row was accepted, 1 when some were rejected, 3 on an input error.
+    /// Exit 0 when every row was accepted, 1 when some were rejected, 6 when a hospital
+    /// directory would be set aside, 3 on an input error.
     #[command(after_help = EXIT_STATUS_HELP)]
     Validate(ValidateArgs),
     /// SQL (polars SQL) over a finished run's tables and the month's inputs.
@@ -150,6 +153,11 @@ pub struct MonthArgs {
     /// Language of texts for people: reject reasons, finding details, reports.
     #[arg(long, value_enum, default_value = "zh")]
     pub lang: Lang,
+
+    /// Stop the month (exit 3) when a hospital directory cannot be read, instead of setting
+    /// it aside and clearing the month without it (exit 6).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -74,13 +74,20 @@ pub enum ConfigError {
 pub struct OutputError {
     pub path: PathBuf,
     pub message: String,
+    /// The reader of a pipe went away (`yidi rules | head`): not a failure to report.
+    pub pipe_closed: bool,
 }
 
 impl OutputError {
-    pub fn io(path: impl Into<PathBuf>, error: impl std::fmt::Display) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: impl std::fmt::Display + 'static) -> Self {
+        let any: &dyn std::any::Any = &error;
+        let pipe_closed = any
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
         OutputError {
             path: path.into(),
             message: error.to_string(),
+            pipe_closed,
         }
     }
 }

@@ -1,12 +1,16 @@
 //! The `yidi` binary: parse the command line, call the library, map the result to an exit
 //! status (SPEC §10), print the whole error chain.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use yidi::cli::{Cli, Command};
 use yidi::exit::ExitStatus;
 use yidi::progress::Progress;
+
+/// What a shell reports for a program ended by SIGPIPE (128 + 13).
+const CLOSED_PIPE: u8 = 141;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,8 +36,11 @@ fn main() -> ExitCode {
     };
     let status = match result {
         Ok(status) => status,
+        // The reader of the output went away (`yidi rules | head`): nothing to report.
+        Err(error) if ExitStatus::is_closed_pipe(&error) => return ExitCode::from(CLOSED_PIPE),
         Err(error) => {
-            eprintln!("yidi: error: {error:#}");
+            // Not `eprintln!`, which panics when stderr is closed.
+            let _ = writeln!(std::io::stderr(), "yidi: error: {error:#}");
             ExitStatus::of_error(&error)
         }
     };

@@ -538,6 +538,7 @@ pub fn month_of(
         files: Vec::new(),
         rejects: Vec::new(),
         dir_mismatches: Vec::new(),
+        set_aside: Vec::new(),
     })
 }
 

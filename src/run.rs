@@ -35,9 +35,18 @@ pub struct MonthOptions {
     pub month: String,
     pub config: Config,
     pub lang: Lang,
+    /// `--strict`: a hospital directory that cannot be read stops the month.
+    pub strict: bool,
 }
 
 impl MonthOptions {
+    pub fn read_options(&self) -> ingest::ReadOptions<'_> {
+        ingest::ReadOptions {
+            config: &self.config,
+            strict: self.strict,
+        }
+    }
+
     pub fn from_args(args: &MonthArgs) -> Result<MonthOptions, ConfigError> {
         let month = match &args.month {
             Some(month) => month.clone(),
@@ -61,6 +70,7 @@ impl MonthOptions {
             month,
             config: Config::load(args.config.as_deref())?,
             lang: args.lang,
+            strict: args.strict,
         })
     }
 }
@@ -589,12 +599,18 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let mut filing_spill = partition::FilingSpill::new(dir)?;
     let month = ingest::read_month_into(
         &month_options.month_dir,
-        &month_options.config,
+        month_options.read_options(),
         progress,
         &mut |rows| spill.push(rows).map_err(anyhow::Error::from),
         &mut |chunk| filing_spill.push(chunk).map_err(anyhow::Error::from),
     )
     .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
+    for dir in &month.set_aside {
+        progress.message(&format!(
+            "exports/{} set aside, not cleared this month: {}",
+            dir.hospital_dir, dir.reason
+        ));
+    }
     for mismatch in &month.dir_mismatches {
         progress.message(&format!(
             "exports/{}: {} rows carry fixmedins_code {} (kept under their own code)",
@@ -638,7 +654,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     outputs.extend(inputs);
     let findings = &checked.findings;
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    let status = status_of(findings, options.fail_on);
+    let fail_on_status = status_of(findings, options.fail_on);
+    let status = ExitStatus::finished(fail_on_status, !month.set_aside.is_empty());
     write.finish(&format!("{} files", outputs.len() + 1));
 
     let manifest = Manifest {
@@ -656,10 +673,12 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         rows: Manifest::row_counts(&month.files),
         inputs: month.files,
         hospital_dir_mismatches: month.dir_mismatches,
+        set_aside: month.set_aside,
         settlement_statuses: checked.statuses.clone(),
         findings: RuleCount::tally(findings),
         outputs,
         stage_timings: progress.timings(),
+        fail_on_status,
         exit_status: status,
         exit_code: status.code(),
     };

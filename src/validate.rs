@@ -62,6 +62,13 @@ pub fn report(month: &Month, lang: crate::Lang, out: &mut impl Write) -> std::io
         "{:<width$}  {:<9}  {:>10}  {:>10}  {:>10}",
         "total", "", counts.read, counts.accepted, counts.rejected
     )?;
+    for dir in &month.set_aside {
+        writeln!(
+            out,
+            "exports/{}: set aside, not cleared this month: {}",
+            dir.hospital_dir, dir.reason
+        )?;
+    }
     for m in &month.dir_mismatches {
         writeln!(
             out,
@@ -87,17 +94,18 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
     // The hospitals' rows are checked as they are read and not kept: a month of any size.
     let month = ingest::read_month_into(
         &options.month.month_dir,
-        &options.month.config,
+        options.month.read_options(),
         progress,
         &mut |_rows| Ok::<(), crate::error::InputError>(()),
         &mut |_filings| Ok(()),
     )
     .with_context(|| format!("reading {}", options.month.month_dir.display()))?;
-    let status = if month.rejects.is_empty() {
+    let fail_on_status = if month.rejects.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::Findings
     };
+    let status = ExitStatus::finished(fail_on_status, !month.set_aside.is_empty());
     report(&month, options.month.lang, &mut std::io::stdout().lock())
         .map_err(|e| OutputError::io("<stdout>", e))?;
     if let Some(dir) = &options.out {
@@ -118,10 +126,12 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             rows: Manifest::row_counts(&month.files),
             inputs: month.files,
             hospital_dir_mismatches: month.dir_mismatches,
+            set_aside: month.set_aside,
             settlement_statuses: Default::default(),
             findings: Vec::new(),
             outputs: rejects,
             stage_timings: progress.timings(),
+            fail_on_status,
             exit_status: status,
             exit_code: status.code(),
         };

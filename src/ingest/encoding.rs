@@ -26,6 +26,9 @@ pub enum Encoding {
     /// Not text: a Parquet input.
     #[serde(rename = "parquet")]
     Parquet,
+    /// Not CSV text (a NUL byte early, a UTF-16 BOM): a file of a directory set aside.
+    #[serde(rename = "not-text")]
+    NotText,
 }
 
 impl Encoding {
@@ -35,12 +38,14 @@ impl Encoding {
             Encoding::Utf8Bom => "utf-8-bom",
             Encoding::Gb18030 => "gb18030",
             Encoding::Parquet => "parquet",
+            Encoding::NotText => "not-text",
         }
     }
 
     /// Decodes one field; `None` when its bytes are invalid in this encoding.
     pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
         match self {
+            Encoding::NotText => None,
             Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Parquet => {
                 std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
             }
@@ -88,8 +93,12 @@ pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
     Ok((encoding, bytes))
 }
 
+/// A NUL byte this early makes a file binary (SPEC §3); a later one rejects only its row.
+pub const TEXT_WINDOW: usize = 8 << 10;
+
+/// The first NUL byte within the first [`TEXT_WINDOW`] bytes of a file.
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr(0, bytes)
+    memchr::memchr(0, &bytes[..bytes.len().min(TEXT_WINDOW)])
 }
 
 /// Chinese text as UTF-8 writes it: CJK ideographs, CJK punctuation, full-width forms.
@@ -270,7 +279,8 @@ fn detect_file_in_blocks(
             }
         }
         if verdict.is_none()
-            && let Some(at) = memchr_nul(block)
+            && offset < TEXT_WINDOW as u64
+            && let Some(at) = memchr_nul(&block[..block.len().min(TEXT_WINDOW - offset as usize)])
         {
             verdict = Some(NotText::Binary {
                 offset: offset as usize + at,
@@ -402,5 +412,19 @@ mod tests {
     fn binary_and_utf16_are_not_text() {
         assert_eq!(detect(b"PAR1\x00\x01"), Err(NotText::Binary { offset: 4 }));
         assert_eq!(detect(b"\xFF\xFEa\x00"), Err(NotText::Utf16));
+    }
+
+    #[test]
+    fn a_nul_byte_past_the_first_8_kib_leaves_the_file_text() {
+        let mut bytes = vec![b'a'; TEXT_WINDOW];
+        bytes.push(0);
+        assert_eq!(detect(&bytes).unwrap().0, Encoding::Utf8);
+        bytes[TEXT_WINDOW - 1] = 0;
+        assert_eq!(
+            detect(&bytes),
+            Err(NotText::Binary {
+                offset: TEXT_WINDOW - 1
+            })
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod parquet;
 pub mod reader;
 pub mod reject;
 pub mod schema;
+pub mod set_aside;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub use encoding::Encoding;
 pub use reader::{Parsed, Regions, RowRules};
 pub use reject::{Reason, Reject};
 pub use schema::Table;
+pub use set_aside::SetAside;
 
 /// One input file as the manifest records it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -40,6 +42,9 @@ pub struct InputFile {
     pub read: u64,
     pub accepted: u64,
     pub rejected: u64,
+    /// Why every row was rejected: its hospital directory was set aside (SPEC §3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
 }
 
 /// A hospital directory whose rows carry another `fixmedins_code` (SPEC §3).
@@ -73,6 +78,8 @@ pub struct Month {
     /// Sorted by file, then line.
     pub rejects: Vec<Reject>,
     pub dir_mismatches: Vec<DirMismatch>,
+    /// Hospital directories set aside (SPEC §3), by name.
+    pub set_aside: Vec<SetAside>,
 }
 
 impl Month {
@@ -192,6 +199,7 @@ fn load_in_chunks<E: From<InputError>>(
                 chunk_rows,
                 chunk,
                 reader::PLAIN_BLOCK,
+                scan.nul_free(),
             )?
         } else {
             reader::parse_csv_in_chunks(
@@ -199,7 +207,10 @@ fn load_in_chunks<E: From<InputError>>(
                 &rel,
                 detected.encoding,
                 std::io::BufReader::with_capacity(1 << 20, file),
-                utf8,
+                reader::Known {
+                    decodable: utf8,
+                    nul_free: scan.nul_free(),
+                },
                 rules,
                 chunk_rows,
                 chunk,
@@ -215,6 +226,7 @@ fn load_in_chunks<E: From<InputError>>(
             read: parsed.read,
             accepted: parsed.read - rejected,
             rejected,
+            set_aside: None,
         };
         return Ok(Some(Loaded { parsed, file }));
     }
@@ -244,8 +256,15 @@ fn load_in_chunks<E: From<InputError>>(
         read: parsed.read,
         accepted: parsed.read - rejected,
         rejected,
+        set_aside: None,
     };
     Ok(Some(Loaded { parsed, file }))
+}
+
+/// A hospital directory read, or set aside.
+enum Hospital {
+    Read(HospitalExport),
+    SetAside(set_aside::SetAsideDir),
 }
 
 /// What one hospital directory under `exports/` holds.
@@ -423,6 +442,15 @@ fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
     batches
 }
 
+/// How a month is read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions<'a> {
+    pub config: &'a Config,
+    /// A hospital directory that cannot be read stops the month (exit 3) instead of being
+    /// set aside (SPEC §3, `--strict`).
+    pub strict: bool,
+}
+
 /// Reads a whole month, every hospital's rows into [`Month::setlinfo`] and
 /// [`Month::feedetail`].
 pub fn read_month(
@@ -430,12 +458,16 @@ pub fn read_month(
     config: &Config,
     progress: &Progress,
 ) -> Result<Month, InputError> {
+    let options = ReadOptions {
+        config,
+        strict: false,
+    };
     let mut setlinfo = Vec::new();
     let mut feedetail = Vec::new();
     let mut filings: Vec<DataFrame> = Vec::new();
     let mut month = read_month_into(
         month_dir,
-        config,
+        options,
         progress,
         &mut |batch: Vec<HospitalRows>| {
             for rows in batch {
@@ -467,10 +499,11 @@ const FILING_CHUNK_ROWS: usize = 1 << 20;
 /// they are read, in directory order, and the filing registry to `filings` a chunk at a time in file
 /// order (so neither need fit in memory); the month returned has every other table, and
 /// empty `setlinfo`, `feedetail` and `filings` frames. While one batch of hospitals goes
-/// to the sink, the next is read.
+/// to the sink, the next is read. A hospital directory that cannot be read is set aside
+/// (unless `options.strict`): none of its rows go to the sink.
 pub fn read_month_into<E: From<InputError> + Send>(
     month_dir: &Path,
-    config: &Config,
+    options: ReadOptions<'_>,
     progress: &Progress,
     sink: &mut (dyn FnMut(Vec<HospitalRows>) -> Result<(), E> + Send),
     filings: &mut (dyn FnMut(DataFrame) -> Result<(), E> + Send),
@@ -481,6 +514,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         }
         .into());
     }
+    let config = options.config;
     let hospitals_dirs = hospital_dirs(month_dir)?;
     let stage = progress.stage("ingest", hospitals_dirs.len() as u64 + 8, "files");
 
@@ -535,12 +569,22 @@ pub fn read_month_into<E: From<InputError> + Send>(
         summary: Vec<DataFrame>,
         rejected_fee_lines: Vec<(String, String)>,
         dir_mismatches: Vec<DirMismatch>,
+        set_aside: Vec<SetAside>,
     }
     let mut gathered = Gathered::default();
-    let mut hand_over = |exports: Vec<HospitalExport>| -> Result<(), E> {
+    let mut hand_over = |exports: Vec<Hospital>| -> Result<(), E> {
         let mut batch = Vec::with_capacity(exports.len());
         for export in exports {
             let g = &mut gathered;
+            let export = match export {
+                Hospital::Read(export) => export,
+                Hospital::SetAside(dir) => {
+                    g.files.extend(dir.files);
+                    g.rejects.extend(dir.rejects);
+                    g.set_aside.push(dir.entry);
+                    continue;
+                }
+            };
             g.dir_mismatches
                 .extend(mismatches(&export.dir, &export.setlinfo.parsed.frame));
             g.rejected_fee_lines.extend(
@@ -581,7 +625,13 @@ pub fn read_month_into<E: From<InputError> + Send>(
     let read_batch = |dirs: &[String]| {
         dirs.par_iter()
             .map(|dir| {
-                let export = read_hospital(month_dir, dir, &region_set, config);
+                let export = match read_hospital(month_dir, dir, &region_set, config) {
+                    Ok(export) => Ok(Hospital::Read(export)),
+                    Err(problem) if options.strict => Err(problem),
+                    Err(problem) => Ok(Hospital::SetAside(set_aside::set_aside(
+                        month_dir, dir, &problem,
+                    ))),
+                };
                 stage.inc(1);
                 export
             })
@@ -619,7 +669,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
                 .collect::<Result<Vec<_>, E>>()
         },
         || -> Result<(), E> {
-            let mut waiting: Option<Vec<HospitalExport>> = None;
+            let mut waiting: Option<Vec<Hospital>> = None;
             for batch in batches(month_dir, &hospitals_dirs) {
                 let previous = waiting.take();
                 let (read, handed) = rayon::join(
@@ -652,8 +702,12 @@ pub fn read_month_into<E: From<InputError> + Send>(
 
     let read: u64 = files.iter().map(|f| f.read).sum();
     let rejected: u64 = files.iter().map(|f| f.rejected).sum();
+    let set_aside = match gathered.set_aside.len() {
+        0 => String::new(),
+        n => format!(", {n} set aside"),
+    };
     stage.finish(&format!(
-        "{} files, {} hospitals, {read} rows read, {rejected} rejected",
+        "{} files, {} hospitals{set_aside}, {read} rows read, {rejected} rejected",
         files.len(),
         hospitals_dirs.len()
     ));
@@ -675,6 +729,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         files,
         rejects,
         dir_mismatches: gathered.dir_mismatches,
+        set_aside: gathered.set_aside,
     })
 }
 

@@ -20,12 +20,25 @@ pub fn parse_parquet(
     bytes: &[u8],
     rules: RowRules<'_>,
 ) -> Result<Parsed, InputError> {
-    let frame = ParquetReader::new(std::io::Cursor::new(bytes))
-        .finish()
-        .map_err(|e| InputError::Parquet {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
+    // A damaged file must not take the month down with it: a panic in the decoder is one
+    // more way for the file not to be readable.
+    let read =
+        std::panic::catch_unwind(|| ParquetReader::new(std::io::Cursor::new(bytes)).finish());
+    let frame = match read {
+        Ok(Ok(frame)) => frame,
+        Ok(Err(e)) => {
+            return Err(InputError::Parquet {
+                file: file.to_owned(),
+                message: e.to_string(),
+            });
+        }
+        Err(_) => {
+            return Err(InputError::Parquet {
+                file: file.to_owned(),
+                message: "the Parquet decoder failed on its contents".to_owned(),
+            });
+        }
+    };
     let header: Vec<String> = frame
         .get_column_names()
         .iter()

@@ -64,6 +64,8 @@ pub trait Record {
     fn text(&self, pos: usize, encoding: Encoding) -> Option<Cow<'_, str>>;
     /// Whether every field decodes.
     fn decodes(&self, encoding: Encoding) -> bool;
+    /// Whether some field holds a NUL byte.
+    fn has_nul(&self) -> bool;
 }
 
 impl Record for ByteRecord {
@@ -77,6 +79,10 @@ impl Record for ByteRecord {
 
     fn decodes(&self, encoding: Encoding) -> bool {
         self.iter().all(|f| encoding.decode(f).is_some())
+    }
+
+    fn has_nul(&self) -> bool {
+        memchr::memchr(0, self.as_slice()).is_some()
     }
 }
 
@@ -97,7 +103,17 @@ impl Record for TextRow<'_, '_> {
     fn decodes(&self, _: Encoding) -> bool {
         true
     }
+
+    fn has_nul(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| memchr::memchr(0, f.as_bytes()).is_some())
+    }
 }
+
+/// No NUL-free value is longer than this many characters (SPEC §3: no NHSA field comes
+/// near it); a longer one rejects its row.
+pub const MAX_VALUE_CHARS: usize = 1000;
 
 /// One parsed field.
 enum Val<'a> {
@@ -196,6 +212,8 @@ pub struct RowParser<'a> {
     spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
     all_decodable: bool,
+    /// The file is known to hold no NUL byte (no per-row search needed).
+    nul_free: bool,
     /// Rows the builders are made with room for.
     room: usize,
 }
@@ -270,6 +288,7 @@ impl<'a> RowParser<'a> {
             last_linked: String::new(),
             spare_values: Vec::new(),
             all_decodable: false,
+            nul_free: false,
             room: 0,
         })
     }
@@ -329,6 +348,11 @@ impl<'a> RowParser<'a> {
                 },
             ));
         }
+        // A NUL byte past the first 8 KiB (earlier, the file is not text): its row only.
+        if !self.nul_free && record.has_nul() {
+            self.register_key(line, record);
+            return Err((None, Reason::NulByte));
+        }
         if !self.all_decodable && !record.decodes(self.encoding) {
             self.register_key(line, record);
             return Err((
@@ -347,6 +371,12 @@ impl<'a> RowParser<'a> {
             let text = record
                 .text(pos, self.encoding)
                 .expect("decodability checked above");
+            if text.len() > MAX_VALUE_CHARS && text.chars().count() > MAX_VALUE_CHARS {
+                let chars = text.chars().count();
+                self.spare_values = recycle(values);
+                self.register_key(line, record);
+                return Err((Some(spec.name), Reason::TooLong { chars }));
+            }
             match self.parse_field(spec, text, record) {
                 Ok(value) => values[index] = value,
                 Err(reason) => {
@@ -400,7 +430,10 @@ impl<'a> RowParser<'a> {
             .rules
             .unique_key
             .iter()
-            .map(|c| self.raw(record, c).map(|t| format!("{c}={t}")))
+            .map(|c| {
+                self.raw(record, c)
+                    .map(|t| format!("{c}={}", super::reject::quoted(&t)))
+            })
             .collect();
         parts.map(|p| p.join(", "))
     }
@@ -604,51 +637,99 @@ fn parse_csv_reader(
     // and no multi-byte character holds an ASCII byte): one check instead of one a field.
     let all_decodable =
         matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom) && std::str::from_utf8(body).is_ok();
-    let mut starts = StartLines {
-        body,
-        counted: 0,
-        lines: 0,
+    let known = Known {
+        decodable: all_decodable,
+        nul_free: memchr::memchr(0, body).is_none(),
     };
+    let mut starts = StartLines::default();
     parse_records(
         table,
         file,
         encoding,
         body,
-        all_decodable,
+        known,
         rules,
         usize::MAX,
         &mut whole,
-        &mut |position| starts.line(position.byte()),
+        &mut |position| starts.line(body, position.byte()),
     )
+}
+
+/// What is known of a whole file before its rows are parsed, so that no row need be
+/// searched for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known {
+    /// Every field decodes.
+    pub decodable: bool,
+    /// No byte is NUL.
+    pub nul_free: bool,
 }
 
 /// The physical line a record starts on, in a file held whole. The CSV reader's own count
 /// is that of the byte where it began looking for the record, before the line breaks and
 /// blank lines it skipped: in a file with CRLF line breaks every record after the header
 /// would be one line short, and a record after blank lines more.
-struct StartLines<'b> {
-    body: &'b [u8],
+#[derive(Debug, Default)]
+struct StartLines {
     /// Bytes whose line feeds are counted in `lines`.
     counted: usize,
     lines: u64,
 }
 
-impl StartLines<'_> {
-    /// The line of the record the reader began looking for at byte `from` (records come in
-    /// file order, so each call counts on from the last).
-    fn line(&mut self, from: u64) -> u64 {
-        let from = (from as usize).min(self.body.len());
-        let skipped = self.body[from..]
+impl StartLines {
+    /// The line of the record the reader began looking for at byte `from` of `body`
+    /// (records come in file order, so each call counts on from the last).
+    fn line(&mut self, body: &[u8], from: u64) -> u64 {
+        let from = (from as usize).min(body.len());
+        let skipped = body[from..]
             .iter()
             .take_while(|b| matches!(b, b'\r' | b'\n'))
             .count();
         let start = from + skipped;
         if start > self.counted {
-            self.lines +=
-                memchr::memchr_iter(b'\n', &self.body[self.counted..start]).count() as u64;
+            self.lines += memchr::memchr_iter(b'\n', &body[self.counted..start]).count() as u64;
             self.counted = start;
         }
         1 + self.lines
+    }
+}
+
+/// [`StartLines`] for a file read as it comes: the bytes the CSV reader has taken but whose
+/// line feeds are not yet counted are kept (a block and a record at most), the rest are
+/// counted and let go.
+#[derive(Debug, Default)]
+struct StreamedLines {
+    /// The file's bytes from offset `base` on, as the reader took them.
+    window: Vec<u8>,
+    base: u64,
+    starts: StartLines,
+}
+
+impl StreamedLines {
+    /// The line of the record the reader began looking for at byte `from` of the file.
+    fn line(&mut self, from: u64) -> u64 {
+        let from = from.saturating_sub(self.base);
+        let line = self.starts.line(&self.window, from);
+        // What is counted is never looked at again.
+        let counted = self.starts.counted;
+        self.window.drain(..counted);
+        self.base += counted as u64;
+        self.starts.counted = 0;
+        line
+    }
+}
+
+/// A reader that keeps what it reads for [`StreamedLines`].
+struct Tee<R> {
+    inner: R,
+    lines: std::rc::Rc<std::cell::RefCell<StreamedLines>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.lines.borrow_mut().window.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -684,11 +765,12 @@ fn parse_plain_text(
                 None => return Ok(None),
             }
         }
-        Encoding::Parquet => return Ok(None),
+        Encoding::Parquet | Encoding::NotText => return Ok(None),
     };
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     // Lines but the header, at most: room for every row.
     splitter.room = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    splitter.nul_free = memchr::memchr(0, body).is_none();
     let mut whole = |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
     splitter.feed(&text, usize::MAX, &mut whole)?;
     splitter.finish().map(Some)
@@ -709,6 +791,8 @@ struct PlainSplitter<'a> {
     line: u64,
     /// Rows a frame is made with room for.
     room: usize,
+    /// The text is known to hold no NUL.
+    nul_free: bool,
 }
 
 impl<'a> PlainSplitter<'a> {
@@ -721,6 +805,7 @@ impl<'a> PlainSplitter<'a> {
             parser: None,
             line: 1,
             room: 0,
+            nul_free: false,
         }
     }
 
@@ -769,6 +854,7 @@ impl<'a> PlainSplitter<'a> {
                 let mut parser =
                     RowParser::new(self.table, &self.file, self.encoding, &header, self.rules)?;
                 parser.all_decodable = true;
+                parser.nul_free = self.nul_free;
                 parser.make_room(self.room);
                 self.parser = Some(parser);
             }
@@ -793,6 +879,8 @@ fn start_of_rest(bytes: &[u8]) -> usize {
 /// and no carriage return but before a line feed.
 #[derive(Debug, Default)]
 pub struct PlainScan {
+    /// Some byte is NUL (not a reason to decline: rows are searched for it).
+    nul: bool,
     quote: bool,
     lone_cr: bool,
     /// The last block ended with a carriage return.
@@ -809,6 +897,7 @@ impl PlainScan {
             self.lone_cr = true;
         }
         self.quote |= memchr::memchr(b'"', block).is_some();
+        self.nul |= memchr::memchr(0, block).is_some();
         self.lone_cr |=
             memchr::memchr_iter(b'\r', &block[..block.len() - 1]).any(|k| block[k + 1] != b'\n');
         self.cr_at_end = last == b'\r';
@@ -816,6 +905,10 @@ impl PlainScan {
 
     pub fn is_plain(&self) -> bool {
         !self.quote && !self.lone_cr && !self.cr_at_end
+    }
+
+    pub fn nul_free(&self) -> bool {
+        !self.nul
     }
 }
 
@@ -836,6 +929,7 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
     block: usize,
+    nul_free: bool,
 ) -> Result<Parsed, E> {
     let io = |source: std::io::Error| InputError::Io {
         path: file.into(),
@@ -843,6 +937,7 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
     };
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     splitter.room = chunk_rows.min(1 << 20);
+    splitter.nul_free = nul_free;
     let mut buffer: Vec<u8> = Vec::with_capacity(block);
     let mut eof = false;
     while !eof {
@@ -880,29 +975,34 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
 
 /// Parses a CSV file (its bytes after any BOM, read as they come), handing every
 /// `chunk_rows` accepted rows to `chunk` as a frame; the frame of what [`Parsed`] returns
-/// holds the rows left over. `all_decodable`: every field is known to decode. A row's line
-/// is the CSV reader's count (see [`StartLines`] for where it falls short).
+/// holds the rows left over. A row's line is the physical line it starts on, counted as
+/// the file is read ([`StreamedLines`]).
 #[allow(clippy::too_many_arguments)]
 pub fn parse_csv_in_chunks<'a, E: From<InputError>>(
     table: Table,
     file: &str,
     encoding: Encoding,
     body: impl std::io::Read,
-    all_decodable: bool,
+    known: Known,
     rules: RowRules<'a>,
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
 ) -> Result<Parsed, E> {
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(StreamedLines::default()));
+    let body = Tee {
+        inner: body,
+        lines: lines.clone(),
+    };
     parse_records(
         table,
         file,
         encoding,
         body,
-        all_decodable,
+        known,
         rules,
         chunk_rows,
         chunk,
-        &mut |position| position.line(),
+        &mut |position| lines.borrow_mut().line(position.byte()),
     )
 }
 
@@ -913,7 +1013,7 @@ fn parse_records<'a, E: From<InputError>>(
     file: &str,
     encoding: Encoding,
     body: impl std::io::Read,
-    all_decodable: bool,
+    known: Known,
     rules: RowRules<'a>,
     chunk_rows: usize,
     chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
@@ -948,7 +1048,8 @@ fn parse_records<'a, E: From<InputError>>(
             file: file.to_owned(),
         })?;
     let mut parser = RowParser::new(table, file, encoding, &header, rules)?;
-    parser.all_decodable = all_decodable;
+    parser.all_decodable = known.decodable;
+    parser.nul_free = known.nul_free;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
@@ -993,6 +1094,22 @@ mod tests {
         (plain, csv)
     }
 
+    /// A reader that hands out at most `block` bytes a read.
+    struct Dribble<'b> {
+        bytes: &'b [u8],
+        at: usize,
+        block: usize,
+    }
+
+    impl std::io::Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.block.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
     fn same(a: &Parsed, b: &Parsed) -> bool {
         a.read == b.read
             && a.rejects == b.rejects
@@ -1011,7 +1128,7 @@ mod tests {
                 proptest::collection::vec(
                     proptest::sample::select(vec![
                         "P1", "P2", "310", "390", "ip", "op", "2026", "1.50", "1.500", "",
-                        "-3", "x", "张三", "\"q\"", "a\rb",
+                        "-3", "x", "张三", "\"q\"", "a\rb", "n\0l", "\"a\nb\"",
                     ]),
                     0..8,
                 ),
@@ -1051,6 +1168,7 @@ mod tests {
                     let rules = RowRules { unique_key: &["psn_no", "med_grp"], ..RowRules::default() };
                     let mut streamed = parse_plain_in_chunks(
                         Table::Ytd, "ytd.csv", encoding, body.as_slice(), rules, 2, &mut keep, block,
+                        !body.contains(&0),
                     )
                     .unwrap();
                     for chunk in chunks.into_iter().rev() {
@@ -1059,6 +1177,24 @@ mod tests {
                     }
                     proptest::prop_assert!(same(&streamed, plain), "block {block}: {text:?}");
                 }
+                // Any file through the CSV reader as it comes, a few bytes a read: the
+                // same rows and physical lines as the file held whole.
+                let mut chunks: Vec<DataFrame> = Vec::new();
+                let mut keep = |f: DataFrame| -> Result<(), InputError> {
+                    chunks.push(f);
+                    Ok(())
+                };
+                let rules = RowRules { unique_key: &["psn_no", "med_grp"], ..RowRules::default() };
+                let mut streamed = parse_csv_in_chunks(
+                    Table::Ytd, "ytd.csv", encoding, Dribble { bytes: &body, at: 0, block },
+                    Known::default(), rules, 2, &mut keep,
+                )
+                .unwrap();
+                for chunk in chunks.into_iter().rev() {
+                    let rest = std::mem::replace(&mut streamed.frame, chunk);
+                    streamed.frame.vstack_mut_owned(rest).unwrap();
+                }
+                proptest::prop_assert!(same(&streamed, &csv), "block {block}: {text:?} {:?} {:?}", streamed.rejects, csv.rejects);
             }
             match plain {
                 Some(plain) => proptest::prop_assert!(same(&plain, &csv), "{text:?} {:?} {:?} {:?} {:?}", plain.rejects, csv.rejects, plain.frame, csv.frame),

@@ -61,6 +61,28 @@ pub enum Reason {
     NoSettlement {
         setl_id: String,
     },
+    /// A value longer than [`super::reader::MAX_VALUE_CHARS`] characters.
+    TooLong {
+        chars: usize,
+    },
+    /// A NUL byte in the row (past the first 8 KiB of the file: before, the file is not text).
+    NulByte,
+    /// A row of a hospital directory set aside (SPEC §3): `problem` says what is wrong with
+    /// the directory.
+    SetAside {
+        problem: String,
+    },
+}
+
+/// At most this many characters of a value are quoted in a reason (SPEC §3).
+pub const QUOTED_CHARS: usize = 40;
+
+/// The first [`QUOTED_CHARS`] characters of a value, with `…` when it is longer.
+pub fn quoted(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..cut])),
+    }
 }
 
 fn kind_words(kind: Kind, lang: Lang) -> &'static str {
@@ -79,9 +101,33 @@ fn kind_words(kind: Kind, lang: Lang) -> &'static str {
 }
 
 impl Reason {
+    /// The reason with every value it quotes cut to [`QUOTED_CHARS`] characters.
+    fn shortened(&self) -> Reason {
+        let cut = |v: &String| quoted(v).into_owned();
+        match self {
+            Reason::BadNumber { kind, value, error } => Reason::BadNumber {
+                kind: *kind,
+                value: cut(value),
+                error: error.clone(),
+            },
+            Reason::BadInt { value } => Reason::BadInt { value: cut(value) },
+            Reason::BadDate { value } => Reason::BadDate { value: cut(value) },
+            Reason::BadTime { value } => Reason::BadTime { value: cut(value) },
+            Reason::BadCode { value, allowed } => Reason::BadCode {
+                value: cut(value),
+                allowed,
+            },
+            Reason::UnknownArea { value } => Reason::UnknownArea { value: cut(value) },
+            Reason::NoSettlement { setl_id } => Reason::NoSettlement {
+                setl_id: cut(setl_id),
+            },
+            other => other.clone(),
+        }
+    }
+
     pub fn text(&self, lang: Lang) -> String {
         use Lang::{En, Zh};
-        match (self, lang) {
+        match (&self.shortened(), lang) {
             (Reason::ColumnCount { expected, found }, Zh) => {
                 format!(
                     "列数错误：表头有 {expected} 列，此行有 {found} 列（检查分隔符、引号或截断的行）"
@@ -175,6 +221,27 @@ impl Reason {
             (Reason::NoSettlement { setl_id }, En) => format!(
                 "fee line of setl_id '{setl_id}', which is not among this hospital's accepted settlements"
             ),
+            (Reason::TooLong { chars }, Zh) => {
+                format!(
+                    "值过长：{chars} 个字符，超过 1000 个字符的上限（请检查导出是否错列或损坏）"
+                )
+            }
+            (Reason::TooLong { chars }, En) => format!(
+                "value too long: {chars} characters, above the limit of 1000 (a shifted column or a damaged export?)"
+            ),
+            (Reason::NulByte, Zh) => {
+                "此行含有 NUL 字节（0x00）：文件可能已损坏，请重新导出".to_string()
+            }
+            (Reason::NulByte, En) => {
+                "the row holds a NUL byte (0x00): the file may be damaged; export it again"
+                    .to_string()
+            }
+            (Reason::SetAside { problem }, Zh) => {
+                format!("导出目录被搁置，本月不清算：{problem}")
+            }
+            (Reason::SetAside { problem }, En) => {
+                format!("export set aside, not cleared this month: {problem}")
+            }
         }
     }
 }

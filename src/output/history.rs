@@ -76,11 +76,14 @@ pub fn append(
     std::fs::create_dir_all(&staging).map_err(|e| OutputError::io(&staging, e))?;
     let scale = |name: &str| (name == "amount").then_some(crate::units::MONEY_SCALE);
     table::write_table(&staging, "history", &frame, &scale, true)?;
+    // On disk before they replace the old files, and the renames on disk before the run
+    // counts as recorded: a crash leaves the old history or the new, whole.
+    super::staging::sync_tree(&staging)?;
     for ext in ["csv", "parquet"] {
         let from = staging.join(format!("history.{ext}"));
         let to = root.join(format!("history.{ext}"));
         std::fs::rename(&from, &to).map_err(|e| OutputError::io(&to, e))?;
     }
     let _ = std::fs::remove_dir(&staging);
-    Ok(())
+    super::staging::sync_dir(root)
 }

@@ -9,7 +9,7 @@ use super::table::OutputFile;
 use crate::config::Config;
 use crate::error::OutputError;
 use crate::exit::ExitStatus;
-use crate::ingest::{DirMismatch, InputFile};
+use crate::ingest::{DirMismatch, InputFile, SetAside};
 use crate::progress::StageTiming;
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,11 +67,17 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub rows: RowCounts,
     pub hospital_dir_mismatches: Vec<DirMismatch>,
+    /// Hospital directories set aside (SPEC §3), each with its reason: none of their rows
+    /// reached the month.
+    pub set_aside: Vec<SetAside>,
     /// Settlement rows per status (cleared, held, reversed, excluded).
     pub settlement_statuses: std::collections::BTreeMap<&'static str, u64>,
     pub findings: Vec<RuleCount>,
     pub outputs: Vec<OutputFile>,
     pub stage_timings: Vec<StageTiming>,
+    /// What the findings alone give under `--fail-on` (0 or 1; validate: the rejects),
+    /// recorded beside the exit status that a set-aside directory may override.
+    pub fail_on_status: ExitStatus,
     pub exit_status: ExitStatus,
     pub exit_code: u8,
 }

@@ -207,7 +207,7 @@ impl Drop for Staging {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), OutputError> {
+pub fn sync_dir(dir: &Path) -> Result<(), OutputError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| OutputError::io(dir, e))
@@ -215,7 +215,7 @@ fn sync_dir(dir: &Path) -> Result<(), OutputError> {
 
 /// Syncs every file and directory under `dir`, so a rename never publishes data that a
 /// crash could still lose.
-fn sync_tree(dir: &Path) -> Result<(), OutputError> {
+pub fn sync_tree(dir: &Path) -> Result<(), OutputError> {
     let entries = fs::read_dir(dir).map_err(|e| OutputError::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| OutputError::io(dir, e))?;

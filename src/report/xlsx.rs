@@ -51,9 +51,32 @@ fn cells(column: &Column, scale: Option<u32>, rows: usize) -> PolarsResult<Vec<C
             .str()?
             .iter()
             .take(rows)
-            .map(|v| v.map_or(Cell::Empty, |v| Cell::Text(v.to_owned())))
+            .map(|v| v.map_or(Cell::Empty, |v| Cell::Text(excel_text(v))))
             .collect(),
     })
+}
+
+/// Excel holds at most this many UTF-16 code units in a cell.
+pub const EXCEL_MAX_UNITS: usize = 32_767;
+
+/// A text as a cell can hold it: cut at Excel's limit, ending with `…` where it was cut
+/// (SPEC §9; the CSV and Parquet tables keep every character).
+pub fn excel_text(text: &str) -> String {
+    // Each UTF-16 unit is at least one byte of UTF-8: a short text needs no count.
+    if text.len() <= EXCEL_MAX_UNITS || text.encode_utf16().count() <= EXCEL_MAX_UNITS {
+        return text.to_owned();
+    }
+    let mut units = 0;
+    let mut cut = 0;
+    for (at, c) in text.char_indices() {
+        // Room is kept for the `…` (one unit).
+        if units + c.len_utf16() > EXCEL_MAX_UNITS - 1 {
+            break;
+        }
+        units += c.len_utf16();
+        cut = at + c.len_utf8();
+    }
+    format!("{}…", &text[..cut])
 }
 
 /// One sheet: a table, or its first rows.
@@ -156,4 +179,25 @@ pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
         }
     }
     workbook.save(path).map_err(|e| sheet_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_at_excels_limit_with_an_ellipsis() {
+        assert_eq!(excel_text("短"), "短");
+        let exact = "a".repeat(EXCEL_MAX_UNITS);
+        assert_eq!(excel_text(&exact), exact);
+        let long = "名".repeat(EXCEL_MAX_UNITS + 5);
+        let cut = excel_text(&long);
+        assert_eq!(cut.encode_utf16().count(), EXCEL_MAX_UNITS);
+        assert!(cut.ends_with("名…"));
+        // A character of two units is not split.
+        let wide = "😀".repeat(EXCEL_MAX_UNITS);
+        let cut = excel_text(&wide);
+        assert!(cut.encode_utf16().count() <= EXCEL_MAX_UNITS);
+        assert!(cut.ends_with("😀…"));
+    }
 }

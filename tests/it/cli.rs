@@ -162,16 +162,46 @@ fn validate_of_a_clean_month_exits_zero() {
 }
 
 #[test]
-fn an_empty_file_is_an_input_error_naming_it() {
+fn an_empty_hospital_file_sets_its_directory_aside_and_strict_stops_naming_it() {
     let month = TempMonth::sample();
     month.write("exports/H43010000001/setlinfo.csv", "");
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--strict", "--out"])
+        .arg(month.out())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "exports/H43010000001/setlinfo.csv: the file is empty",
+        ));
+    assert!(!month.out().join(SAMPLE_MONTH).exists());
+    yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--out"])
+        .arg(month.out())
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "exports/H43010000001 set aside, not cleared this month: exports/H43010000001/setlinfo.csv: the file is empty",
+        ));
+    assert!(
+        month
+            .out()
+            .join(SAMPLE_MONTH)
+            .join("manifest.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn an_empty_common_file_is_an_input_error_naming_it() {
+    let month = TempMonth::sample();
+    month.write("reference/hospitals.csv", "");
     yidi()
         .args(["run", month.dir.to_str().unwrap(), "--out"])
         .arg(month.out())
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
-            "exports/H43010000001/setlinfo.csv: the file is empty",
+            "reference/hospitals.csv: the file is empty",
         ));
     assert!(!month.out().join(SAMPLE_MONTH).exists());
 }

@@ -271,6 +271,7 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         month: "2026-10".into(),
         config: yidi::config::Config::default(),
         lang: yidi::Lang::Zh,
+        strict: false,
     };
     let mut month = crate::util::ingest(&month_dir).unwrap();
     let mut whole = yidi::run::check(
@@ -334,6 +335,7 @@ fn settlements_put_together_on_disk_by_ranges_are_the_table_held_in_memory() {
                 month: "2026-10".into(),
                 config: yidi::config::Config::default(),
                 lang: yidi::Lang::Zh,
+                strict: false,
             },
             out_root: out.to_owned(),
             wait: false,

@@ -399,10 +399,20 @@ fn a_missing_required_file_stops_the_run_and_optional_ones_do_not() {
     std::fs::remove_file(month.path("enrollment.csv")).unwrap();
     let read = month.ingest();
     assert!(read.ytd.is_none() && read.enrollment.is_none());
+    // In a hospital's directory, the directory is set aside (SPEC §3).
     std::fs::remove_file(month.path(&format!("{NANCHANG}/feedetail.csv"))).unwrap();
+    let read = ingest(&month.dir).unwrap();
+    assert_eq!(read.set_aside.len(), 1);
+    assert_eq!(read.set_aside[0].hospital_dir, "H36010000001");
+    assert!(
+        read.set_aside[0]
+            .reason
+            .contains("exports/H36010000001/feedetail: required file is missing")
+    );
+    std::fs::remove_file(month.path("reference/policy.csv")).unwrap();
     let error = ingest(&month.dir).unwrap_err();
     assert!(matches!(error, InputError::MissingFile { .. }));
-    assert!(error.to_string().contains("exports/H36010000001/feedetail"));
+    assert!(error.to_string().contains("reference/policy"));
 }
 
 #[test]

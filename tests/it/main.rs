@@ -16,13 +16,20 @@
 //! - `generate`: `yidi generate` — a tiny month gives exactly its expected results, plants
 //!   every rule, and the same seed writes the same bytes.
 //! - `query`: `yidi query` — every table registered, every output format, every error.
+//! - `robust`: one broken file never stops the month — directories set aside, values too
+//!   long, late NUL bytes, physical lines on the streamed registry, cut pipes, `query
+//!   --output` written whole.
+//! - `fuzz`: random damage to every kind of input file never panics, exits only as SPEC
+//!   §10 allows, and the counts add up (`YIDI_FUZZ_CASES` sets how many cases).
 
 mod cli;
+mod fuzz;
 mod generate;
 mod ingest;
 mod matching;
 mod payment;
 mod query;
+mod robust;
 mod rules;
 mod sample;
 mod unattended;

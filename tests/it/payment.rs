@@ -94,6 +94,7 @@ fn checked(month: &TempMonth) -> (yidi::ingest::Month, Checked, DataFrame) {
         month: SAMPLE_MONTH.into(),
         config: Config::default(),
         lang: Lang::Zh,
+        strict: false,
     };
     // The checks take the large frames; the laws below read the settlements' frame.
     let setlinfo = read.setlinfo.clone();

@@ -267,6 +267,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         month: SAMPLE_MONTH.into(),
         config,
         lang: yidi::Lang::Zh,
+        strict: false,
     };
     let findings = yidi::run::check(&mut month, &options, Some(code), &Progress::silent()).findings;
     for f in &findings {

@@ -237,6 +237,13 @@ fn every_exit_status() {
         .code(4);
     let _holder = HeldLock(paused_run(&month.dir, &month.out(), "locked", &[]));
     run(&[]).code(5);
+    drop(_holder);
+    // A hospital's export that cannot be read: 6, which wins over 1 and loses to 2.
+    month.write("exports/H22020000001/feedetail.csv", "");
+    run(&[]).code(6);
+    run(&["--fail-on", "flag"]).code(6);
+    run(&["--fail-on", "bogus"]).code(2);
+    run(&["--strict"]).code(3);
 }
 
 /// Kills the run it holds when the test ends, however it ends.

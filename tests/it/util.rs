@@ -14,7 +14,7 @@ pub fn sample_dir() -> PathBuf {
         .join(SAMPLE_MONTH)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -11,9 +11,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, Mutex};
+
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use unicode_width::UnicodeWidthStr;
+
+pub mod output;
+pub use output::{ResultWriter, cell_text, write_table};
 
 use crate::error::{ConfigError, OutputError};
 use crate::exit::ExitStatus;
@@ -342,13 +347,56 @@ impl Run {
             .collect()
     }
 
-    /// Runs one SQL statement.
+    /// Runs one SQL statement, its whole result in memory (for tests and small results;
+    /// [`Run::stream`] writes a result of any size).
     pub fn query(&self, sql: &str) -> Result<DataFrame, QueryError> {
+        self.plan(sql)?.collect().map_err(|e| self.explain(sql, e))
+    }
+
+    /// The plan of one SQL statement, not yet run.
+    pub fn plan(&self, sql: &str) -> Result<LazyFrame, QueryError> {
         let mut context = self.context().map_err(|e| QueryError::Sql(e.to_string()))?;
-        context
-            .execute(sql)
-            .and_then(|plan| plan.collect())
-            .map_err(|e| self.explain(sql, e))
+        context.execute(sql).map_err(|e| self.explain(sql, e))
+    }
+
+    /// Runs one SQL statement on the streaming engine, handing its result to `writer` a
+    /// batch at a time in order: memory holds a batch, not the result, for plans that
+    /// stream (projections, filters, aggregates with few groups).
+    pub fn stream(&self, sql: &str, mut writer: ResultWriter) -> anyhow::Result<ResultWriter> {
+        let plan = self.plan(sql)?;
+        // The callback runs on the engine's threads; the writer and the first write error
+        // wait for it here.
+        let shared: Arc<Mutex<(Option<ResultWriter>, Option<anyhow::Error>)>> =
+            Arc::new(Mutex::new((None, None)));
+        let callback = {
+            let shared = shared.clone();
+            PlanCallback::new(move |batch: DataFrame| -> PolarsResult<bool> {
+                let mut guard = shared.lock().expect("a writer, not poisoned");
+                let (writer, error) = &mut *guard;
+                if error.is_some() {
+                    return Ok(true);
+                }
+                let Some(writer) = writer.as_mut() else {
+                    return Ok(true);
+                };
+                if let Err(e) = writer.push(&batch) {
+                    *error = Some(e);
+                    return Ok(true);
+                }
+                Ok(false)
+            })
+        };
+        shared.lock().expect("not poisoned").0 = Some(writer);
+        let result = plan
+            .sink_batches(callback, true, None)
+            .and_then(|sink| sink.collect_with_engine(Engine::Streaming));
+        let (taken, error) = std::mem::take(&mut *shared.lock().expect("not poisoned"));
+        if let Some(error) = error {
+            return Err(error);
+        }
+        result.map_err(|e| self.explain(sql, e))?;
+        writer = taken.expect("the writer given back");
+        Ok(writer)
     }
 
     /// Turns a polars error into one a person can act on.
@@ -444,204 +492,6 @@ fn pointer(sql: &str, message: &str) -> String {
     )
 }
 
-/// The text of one cell: money with its scale, dates and times as the inputs write them.
-pub fn cell_text(value: &AnyValue<'_>) -> String {
-    match value {
-        AnyValue::Null => String::new(),
-        AnyValue::String(s) => (*s).to_owned(),
-        AnyValue::StringOwned(s) => s.to_string(),
-        AnyValue::Decimal(v, _, scale) => format_decimal(*v, *scale),
-        AnyValue::Date(days) => crate::units::date_from_days(*days)
-            .format("%Y-%m-%d")
-            .to_string(),
-        AnyValue::Datetime(t, unit, _) => {
-            let millis = match unit {
-                TimeUnit::Milliseconds => *t,
-                TimeUnit::Microseconds => t.div_euclid(1_000),
-                TimeUnit::Nanoseconds => t.div_euclid(1_000_000),
-            };
-            crate::units::time_from_millis(millis)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        }
-        other => other.to_string(),
-    }
-}
-
-fn format_decimal(value: i128, scale: usize) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let sign = if value < 0 { "-" } else { "" };
-    if scale == 0 {
-        return format!("{sign}{digits}");
-    }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int}.{frac}")
-}
-
-fn is_numeric(dtype: &DataType) -> bool {
-    dtype.is_primitive_numeric() || matches!(dtype, DataType::Decimal(..))
-}
-
-/// The frame's cells as text, column by column.
-fn texts(frame: &DataFrame, rows: usize) -> PolarsResult<Vec<Vec<String>>> {
-    frame
-        .columns()
-        .iter()
-        .map(|column| {
-            let series = column.as_materialized_series();
-            (0..rows.min(series.len()))
-                .map(|i| series.get(i).map(|v| cell_text(&v)))
-                .collect()
-        })
-        .collect()
-}
-
-/// An aligned table of at most `max_rows` rows, with a footer giving the row count.
-pub fn write_table(frame: &DataFrame, max_rows: usize, out: &mut impl Write) -> anyhow::Result<()> {
-    let shown = frame.height().min(max_rows);
-    let cells = texts(frame, shown)?;
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let widths: Vec<usize> = names
-        .iter()
-        .zip(&cells)
-        .map(|(name, column)| {
-            column
-                .iter()
-                .map(|c| c.width())
-                .chain([name.width()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let right: Vec<bool> = frame
-        .columns()
-        .iter()
-        .map(|c| is_numeric(c.dtype()))
-        .collect();
-    let pad = |text: &str, width: usize, right: bool| {
-        let fill = " ".repeat(width.saturating_sub(text.width()));
-        if right {
-            format!("{fill}{text}")
-        } else {
-            format!("{text}{fill}")
-        }
-    };
-    let line = |row: Vec<String>| row.join(" │ ").trim_end().to_owned();
-    writeln!(
-        out,
-        "{}",
-        line(
-            names
-                .iter()
-                .zip(&widths)
-                .zip(&right)
-                .map(|((n, &w), &r)| pad(n, w, r))
-                .collect()
-        )
-    )?;
-    writeln!(
-        out,
-        "{}",
-        widths
-            .iter()
-            .map(|&w| "─".repeat(w))
-            .collect::<Vec<_>>()
-            .join("─┼─")
-    )?;
-    for row in 0..shown {
-        writeln!(
-            out,
-            "{}",
-            line(
-                cells
-                    .iter()
-                    .zip(&widths)
-                    .zip(&right)
-                    .map(|((c, &w), &r)| pad(&c[row], w, r))
-                    .collect()
-            )
-        )?;
-    }
-    let rows = frame.height();
-    if shown < rows {
-        writeln!(
-            out,
-            "({rows} rows, the first {shown} shown; --max-rows N shows more, --format csv all)"
-        )?;
-    } else {
-        writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" })?;
-    }
-    Ok(())
-}
-
-/// UTF-8 CSV with a BOM, formula-like text neutralised, as the run's own tables.
-pub fn write_csv(frame: &DataFrame, out: impl Write) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(out);
-    out.write_all(b"\xEF\xBB\xBF")?;
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(frame.get_column_names().iter().map(|n| n.as_str()))?;
-    let cells = texts(frame, frame.height())?;
-    let numeric: Vec<bool> = frame
-        .columns()
-        .iter()
-        .map(|c| is_numeric(c.dtype()))
-        .collect();
-    for row in 0..frame.height() {
-        writer.write_record(cells.iter().zip(&numeric).map(|(c, &n)| {
-            if n {
-                c[row].clone()
-            } else {
-                crate::output::table::neutralise(&c[row]).into_owned()
-            }
-        }))?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
-/// A JSON array of objects, one a line. Numbers (money included) are written as their exact
-/// decimal text, never through a binary float.
-pub fn write_json(frame: &DataFrame, out: impl Write) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(out);
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| serde_json::to_string(n.as_str()))
-        .collect::<Result<_, _>>()?;
-    let cells = texts(frame, frame.height())?;
-    let kinds: Vec<&DataType> = frame.columns().iter().map(|c| c.dtype()).collect();
-    writeln!(out, "[")?;
-    for row in 0..frame.height() {
-        let fields: Vec<String> = names
-            .iter()
-            .zip(&cells)
-            .zip(&kinds)
-            .map(|((name, column), kind)| {
-                let text = &column[row];
-                let number = is_numeric(kind) && !text.contains(['N', 'n', 'i']);
-                let value = if text.is_empty() && !matches!(kind, DataType::String) {
-                    "null".to_owned()
-                } else if number || matches!(kind, DataType::Boolean) {
-                    text.clone()
-                } else {
-                    serde_json::to_string(text).unwrap_or_default()
-                };
-                format!("{name}:{value}")
-            })
-            .collect();
-        let comma = if row + 1 < frame.height() { "," } else { "" };
-        writeln!(out, "{{{}}}{comma}", fields.join(","))?;
-    }
-    writeln!(out, "]")?;
-    out.flush()?;
-    Ok(())
-}
-
 /// What `yidi query` was asked, checked.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -708,49 +558,105 @@ pub fn list_tables(run: &Run, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `frame` in `format` to `out`.
-pub fn write(
-    frame: &mut DataFrame,
-    format: Format,
-    max_rows: usize,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    match format {
-        Format::Table => write_table(frame, max_rows, out),
-        Format::Csv => write_csv(frame, out),
-        Format::Json => write_json(frame, out),
-        Format::Parquet => {
-            ParquetWriter::new(out).finish(frame)?;
-            Ok(())
+/// Where a result is written: stdout, or a temporary file beside `--output`, renamed over it
+/// once the result is whole (a reader never sees half a file; two queries never share a
+/// temporary name).
+enum Destination {
+    Stdout,
+    File {
+        path: PathBuf,
+        temp: tempfile::NamedTempFile,
+    },
+}
+
+impl Destination {
+    fn open(output: Option<&Path>) -> Result<Destination, OutputError> {
+        let Some(path) = output else {
+            return Ok(Destination::Stdout);
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".yidi-tmp")
+            .tempfile_in(dir)
+            .map_err(|e| OutputError::io(path, e))?;
+        Ok(Destination::File {
+            path: path.to_owned(),
+            temp,
+        })
+    }
+
+    /// A writer of the result (buffered, but for Parquet, which writes in large pieces).
+    fn writer(&self, format: Format) -> Result<output::Out, OutputError> {
+        let raw: output::Out = match self {
+            Destination::Stdout => Box::new(std::io::stdout()),
+            Destination::File { path, temp } => Box::new(
+                temp.as_file()
+                    .try_clone()
+                    .map_err(|e| OutputError::io(path, e))?,
+            ),
+        };
+        Ok(match format {
+            Format::Parquet => raw,
+            _ => Box::new(std::io::BufWriter::with_capacity(1 << 16, raw)),
+        })
+    }
+
+    /// Puts a finished result in place.
+    fn commit(self) -> Result<(), OutputError> {
+        if let Destination::File { path, temp } = self {
+            temp.as_file()
+                .sync_all()
+                .map_err(|e| OutputError::io(&path, e))?;
+            temp.persist(&path)
+                .map_err(|e| OutputError::io(&path, e.error))?;
         }
+        Ok(())
     }
 }
 
 pub fn query(options: &Options) -> anyhow::Result<ExitStatus> {
     let run = Run::open(&options.run_dir)?;
-    let mut buffer: Vec<u8> = Vec::new();
+    let destination = Destination::open(options.output.as_deref())?;
+    let place = |e: anyhow::Error| match &options.output {
+        Some(path)
+            if !ExitStatus::is_closed_pipe(&e) && e.downcast_ref::<std::io::Error>().is_some() =>
+        {
+            anyhow::Error::from(OutputError::io(path, format!("{e:#}")))
+        }
+        _ => e,
+    };
     match &options.sql {
         Some(sql) if !options.list_tables => {
-            let mut frame = run.query(sql)?;
-            write(&mut frame, options.format, options.max_rows, &mut buffer)?;
+            let schema = run
+                .plan(sql)?
+                .collect_schema()
+                .map_err(|e| run.explain(sql, e))?;
+            let writer = ResultWriter::new(
+                options.format,
+                &schema,
+                options.max_rows,
+                destination.writer(options.format)?,
+            )
+            .map_err(place)?;
+            run.stream(sql, writer)
+                .and_then(ResultWriter::finish)
+                .map_err(place)?;
         }
-        _ => list_tables(&run, &mut buffer)?,
+        _ => {
+            let mut out = destination.writer(Format::Table)?;
+            list_tables(&run, &mut out)
+                .and_then(|()| Ok(out.flush()?))
+                .map_err(place)?;
+        }
     }
-    match &options.output {
-        Some(path) => {
-            // Written beside and renamed, so a reader never sees half a file.
-            let temp = path.with_extension("yidi-tmp");
-            std::fs::write(&temp, &buffer)
-                .and_then(|()| std::fs::rename(&temp, path))
-                .map_err(|e| OutputError::io(path, e))?;
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&buffer)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| OutputError::io("stdout", e))?;
-        }
-    }
+    destination.commit()?;
     Ok(ExitStatus::Success)
 }

@@ -86,6 +86,18 @@ pub fn format_fixed(value: i64, scale: u32) -> String {
     Decimal::new(value, scale).to_string()
 }
 
+/// A decimal's physical value written with exactly `scale` decimals (a polars `Decimal`).
+pub fn format_decimal(value: i128, scale: usize) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let sign = if value < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
+}
+
 /// Money in fen written as yuan with exactly 2 decimals.
 pub fn format_money(fen: i64) -> String {
     format_fixed(fen, MONEY_SCALE)

@@ -59,10 +59,59 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Renders every cell of a column as CSV text.
+/// Renders every cell of a column as CSV text (a null as empty text).
 fn column_text(column: &Column, scale: Option<u32>) -> PolarsResult<Vec<String>> {
+    column_cells(column, scale, true)
+}
+
+/// Renders every cell of a column as text: fixed-point integers at their `scale`, decimals
+/// at theirs, dates and times as the inputs write them, text `neutralise`d for a
+/// spreadsheet or as it is; a null as empty text.
+pub fn column_cells(
+    column: &Column,
+    scale: Option<u32>,
+    neutralise_text: bool,
+) -> PolarsResult<Vec<String>> {
     let series = column.as_materialized_series();
+    let millis_per = |unit: &TimeUnit| match unit {
+        TimeUnit::Milliseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Nanoseconds => 1_000_000,
+    };
     let texts = match (series.dtype(), scale) {
+        (DataType::String, _) if !neutralise_text => series
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_owned())
+            .collect(),
+        (DataType::Decimal(..), _) => {
+            let decimals = series.decimal()?;
+            let scale = decimals.scale();
+            decimals
+                .physical()
+                .iter()
+                .map(|v| {
+                    v.map(|x| units::format_decimal(x, scale))
+                        .unwrap_or_default()
+                })
+                .collect()
+        }
+        (DataType::Datetime(unit, _), _) if *unit != TimeUnit::Milliseconds => {
+            let per = millis_per(unit);
+            series
+                .datetime()?
+                .physical()
+                .iter()
+                .map(|v| {
+                    v.map(|t| {
+                        units::time_from_millis(t.div_euclid(per))
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+                })
+                .collect()
+        }
         (DataType::Int64, Some(scale)) => series
             .i64()?
             .iter()
@@ -122,7 +171,8 @@ fn csv_error(e: csv::Error) -> PolarsError {
 }
 
 fn io_error(e: std::io::Error) -> PolarsError {
-    PolarsError::ComputeError(e.to_string().into())
+    // Kept as an I/O error: a closed pipe must still read as one (`yidi query | head`).
+    PolarsError::from(e)
 }
 
 /// The CSV text of records (each quoted where it needs to be, as one writer would).
@@ -165,14 +215,14 @@ impl<W: Write> CsvRows<W> {
         // Slices of rows rendered side by side, a few at a time: the text of every cell of
         // a national month's settlements at once would take gigabytes.
         const SLICE_ROWS: usize = 1 << 14;
-        const SLICES_AT_ONCE: usize = 32;
+        let slices_at_once = 2 * rayon::current_num_threads();
         let scales: Vec<Option<u32>> = frame
             .get_column_names()
             .iter()
             .map(|name| scale_of(name))
             .collect();
         let offsets: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
-        for group in offsets.chunks(SLICES_AT_ONCE) {
+        for group in offsets.chunks(slices_at_once) {
             let texts = group
                 .par_iter()
                 .map(|&offset| rows_text(&frame.slice(offset as i64, SLICE_ROWS), &scales))

@@ -11,6 +11,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
@@ -18,7 +19,7 @@ use polars::sql::SQLContext;
 use unicode_width::UnicodeWidthStr;
 
 pub mod output;
-pub use output::{ResultWriter, cell_text, write_table};
+pub use output::{ResultWriter, write_table};
 
 use crate::error::{ConfigError, OutputError};
 use crate::exit::ExitStatus;
@@ -388,7 +389,7 @@ impl Run {
         };
         shared.lock().expect("not poisoned").0 = Some(writer);
         let result = plan
-            .sink_batches(callback, true, None)
+            .sink_batches(callback, true, NonZeroUsize::new(BATCH_ROWS))
             .and_then(|sink| sink.collect_with_engine(Engine::Streaming));
         let (taken, error) = std::mem::take(&mut *shared.lock().expect("not poisoned"));
         if let Some(error) = error {
@@ -558,6 +559,9 @@ pub fn list_tables(run: &Run, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rows of a result handed to its writer at a time: a bound on what a batch holds.
+const BATCH_ROWS: usize = 1 << 16;
+
 /// Where a result is written: stdout, or a temporary file beside `--output`, renamed over it
 /// once the result is whole (a reader never sees half a file; two queries never share a
 /// temporary name).
@@ -582,9 +586,13 @@ impl Destination {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".yidi-tmp")
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".yidi-tmp");
+        // The result is an ordinary file (the umask applies), not a private temporary one.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
             .tempfile_in(dir)
             .map_err(|e| OutputError::io(path, e))?;
         Ok(Destination::File {

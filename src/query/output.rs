@@ -24,15 +24,13 @@ enum State {
         head: DataFrame,
         rows: usize,
     },
-    Csv {
-        writer: csv::Writer<Out>,
-        numeric: Vec<bool>,
-    },
+    Csv(crate::output::table::CsvRows<Out>),
     Json {
         out: Out,
         names: Vec<String>,
         kinds: Vec<DataType>,
-        rows: usize,
+        /// Pieces of text written so far (a comma goes before each but the first).
+        pieces: usize,
     },
     Parquet(Box<polars::io::parquet::write::BatchedWriter<Out>>),
 }
@@ -40,7 +38,6 @@ enum State {
 impl ResultWriter {
     /// Starts a result of `schema` (a CSV's header, a JSON array's bracket).
     pub fn new(format: Format, schema: &Schema, max_rows: usize, out: Out) -> anyhow::Result<Self> {
-        let numeric: Vec<bool> = schema.iter_values().map(is_numeric).collect();
         let state = match format {
             Format::Table => State::Table {
                 out,
@@ -48,13 +45,10 @@ impl ResultWriter {
                 head: DataFrame::empty_with_schema(schema),
                 rows: 0,
             },
-            Format::Csv => {
-                let mut out = out;
-                out.write_all(b"\xEF\xBB\xBF")?;
-                let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(schema.iter_names().map(|n| n.as_str()))?;
-                State::Csv { writer, numeric }
-            }
+            Format::Csv => State::Csv(crate::output::table::CsvRows::new(
+                &DataFrame::empty_with_schema(schema),
+                out,
+            )?),
             Format::Json => {
                 let mut out = out;
                 writeln!(out, "[")?;
@@ -65,7 +59,7 @@ impl ResultWriter {
                         .map(|n| serde_json::to_string(n.as_str()))
                         .collect::<Result<_, _>>()?,
                     kinds: schema.iter_values().cloned().collect(),
-                    rows: 0,
+                    pieces: 0,
                 }
             }
             Format::Parquet => State::Parquet(Box::new(ParquetWriter::new(out).batched(schema)?)),
@@ -87,40 +81,32 @@ impl ResultWriter {
                 }
                 *rows += batch.height();
             }
-            State::Csv { writer, numeric } => {
-                let cells = texts(batch, batch.height())?;
-                for row in 0..batch.height() {
-                    writer.write_record(cells.iter().zip(numeric.iter()).map(|(c, &n)| {
-                        use std::borrow::Cow;
-                        match n {
-                            true => Cow::Borrowed(c[row].as_bytes()),
-                            false => match crate::output::table::neutralise(&c[row]) {
-                                Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
-                                Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-                            },
-                        }
-                    }))?;
-                }
-            }
+            // The run's own CSV text: numbers as numbers, text neutralised for a spreadsheet.
+            State::Csv(rows) => rows.push(batch, &|_| None)?,
             State::Json {
                 out,
                 names,
                 kinds,
-                rows,
+                pieces,
             } => {
-                let cells = texts(batch, batch.height())?;
-                for row in 0..batch.height() {
-                    let fields: Vec<String> = names
-                        .iter()
-                        .zip(&cells)
-                        .zip(kinds.iter())
-                        .map(|((name, column), kind)| {
-                            format!("{name}:{}", json_value(&column[row], kind))
+                use rayon::prelude::*;
+                // Slices of rows rendered side by side, a few at a time, as the CSV text is:
+                // the text of a whole batch's cells at once would not be bounded.
+                let offsets: Vec<usize> = (0..batch.height()).step_by(SLICE_ROWS).collect();
+                for group in offsets.chunks(2 * rayon::current_num_threads()) {
+                    let texts = group
+                        .par_iter()
+                        .map(|&offset| {
+                            json_lines(&batch.slice(offset as i64, SLICE_ROWS), names, kinds)
                         })
-                        .collect();
-                    let comma = if *rows > 0 { ",\n" } else { "" };
-                    write!(out, "{comma}{{{}}}", fields.join(","))?;
-                    *rows += 1;
+                        .collect::<PolarsResult<Vec<_>>>()?;
+                    for text in texts.iter().filter(|t| !t.is_empty()) {
+                        if *pieces > 0 {
+                            out.write_all(b",\n")?;
+                        }
+                        out.write_all(text)?;
+                        *pieces += 1;
+                    }
                 }
             }
             State::Parquet(writer) => writer.write_batch(batch)?,
@@ -140,9 +126,13 @@ impl ResultWriter {
                 write_table(&head, rows, max_rows, &mut out)?;
                 out.flush()?;
             }
-            State::Csv { mut writer, .. } => writer.flush()?,
-            State::Json { mut out, rows, .. } => {
-                if rows > 0 {
+            State::Csv(rows) => {
+                rows.finish()?;
+            }
+            State::Json {
+                mut out, pieces, ..
+            } => {
+                if pieces > 0 {
                     writeln!(out)?;
                 }
                 writeln!(out, "]")?;
@@ -154,6 +144,31 @@ impl ResultWriter {
         }
         Ok(())
     }
+}
+
+/// Rows of a batch rendered at once, side by side.
+const SLICE_ROWS: usize = 1 << 14;
+
+/// The JSON objects of a slice of rows, one a line, joined by `,\n` (no comma after the last).
+fn json_lines(slice: &DataFrame, names: &[String], kinds: &[DataType]) -> PolarsResult<Vec<u8>> {
+    let cells = texts(slice, slice.height())?;
+    let mut text = String::new();
+    for row in 0..slice.height() {
+        if row > 0 {
+            text.push_str(",\n");
+        }
+        text.push('{');
+        for (k, ((name, column), kind)) in names.iter().zip(&cells).zip(kinds).enumerate() {
+            if k > 0 {
+                text.push(',');
+            }
+            text.push_str(name);
+            text.push(':');
+            text.push_str(&json_value(&column[row], kind));
+        }
+        text.push('}');
+    }
+    Ok(text.into_bytes())
 }
 
 /// A cell as a JSON value: numbers (money included) as their exact decimal text, never
@@ -169,56 +184,16 @@ fn json_value(text: &str, kind: &DataType) -> String {
     }
 }
 
-/// The text of one cell: money with its scale, dates and times as the inputs write them.
-pub fn cell_text(value: &AnyValue<'_>) -> String {
-    match value {
-        AnyValue::Null => String::new(),
-        AnyValue::String(s) => (*s).to_owned(),
-        AnyValue::StringOwned(s) => s.to_string(),
-        AnyValue::Decimal(v, _, scale) => format_decimal(*v, *scale),
-        AnyValue::Date(days) => crate::units::date_from_days(*days)
-            .format("%Y-%m-%d")
-            .to_string(),
-        AnyValue::Datetime(t, unit, _) => {
-            let millis = match unit {
-                TimeUnit::Milliseconds => *t,
-                TimeUnit::Microseconds => t.div_euclid(1_000),
-                TimeUnit::Nanoseconds => t.div_euclid(1_000_000),
-            };
-            crate::units::time_from_millis(millis)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        }
-        other => other.to_string(),
-    }
-}
-
-fn format_decimal(value: i128, scale: usize) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let sign = if value < 0 { "-" } else { "" };
-    if scale == 0 {
-        return format!("{sign}{digits}");
-    }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int}.{frac}")
-}
-
 fn is_numeric(dtype: &DataType) -> bool {
     dtype.is_primitive_numeric() || matches!(dtype, DataType::Decimal(..))
 }
 
 /// The frame's cells as text, column by column.
 fn texts(frame: &DataFrame, rows: usize) -> PolarsResult<Vec<Vec<String>>> {
-    frame
-        .columns()
+    let head = frame.head(Some(rows));
+    head.columns()
         .iter()
-        .map(|column| {
-            let series = column.as_materialized_series();
-            (0..rows.min(series.len()))
-                .map(|i| series.get(i).map(|v| cell_text(&v)))
-                .collect()
-        })
+        .map(|column| crate::output::table::column_cells(column, None, false))
         .collect()
 }
 

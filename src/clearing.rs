@@ -77,8 +77,11 @@ pub fn settle(
                 Status::Cleared
             };
             let claimed = deducted.get(&i).copied().unwrap_or(0);
-            let disputed = match status {
-                Status::Cleared if claimed > 0 => claimed.min(s.amount("hifp_pay").max(0)),
+            let disputed = match (status, scope.ledger_reversal[i]) {
+                // A reversal of a ledger entry takes back exactly what the fund paid
+                // (SPEC §13 1.): it clears −paid, and the rest of its amount is disputed.
+                (Status::Cleared, Some(paid)) => fund + paid,
+                (Status::Cleared, None) if claimed > 0 => claimed.min(s.amount("hifp_pay").max(0)),
                 _ => 0,
             };
             RowOutcome {
@@ -391,11 +394,28 @@ impl Clearing {
         net
     }
 
-    /// `province_net`: `prov`, `receivable`, `payable`, `net`.
-    pub fn province_net_frame(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    /// `province_net`: `prov`, `receivable`, `payable`, `net`, and the month's releases of
+    /// the ledger (SPEC §13): `released_receivable`, `released_payable`, and `net_due`,
+    /// what changes hands this month. Its rows are the provinces of a cross-province
+    /// clearing or release pair. `releases`: by (insured, treatment province), (count, fen).
+    pub fn province_net_frame(
+        &self,
+        releases: &std::collections::BTreeMap<(String, String), (u64, i64)>,
+    ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
         use polars::prelude::*;
-        let net = self.province_net();
-        let money = |name: &str, get: &dyn Fn(&(i64, i64)) -> i64| {
+        let mut net: std::collections::BTreeMap<String, [i64; 4]> = self
+            .province_net()
+            .into_iter()
+            .map(|(prov, (receivable, payable))| (prov, [receivable, payable, 0, 0]))
+            .collect();
+        for ((insured, treatment), (_, amount)) in releases {
+            if insured == treatment {
+                continue;
+            }
+            net.entry(treatment.clone()).or_default()[2] += amount;
+            net.entry(insured.clone()).or_default()[3] += amount;
+        }
+        let money = |name: &str, get: &dyn Fn(&[i64; 4]) -> i64| {
             net.values()
                 .map(|v| Some(get(v)))
                 .collect::<Int64Chunked>()
@@ -410,9 +430,12 @@ impl Clearing {
                     .collect::<StringChunked>()
                     .with_name("prov".into())
                     .into_column(),
-                money("receivable", &|v| v.0),
-                money("payable", &|v| v.1),
-                money("net", &|v| v.0 - v.1),
+                money("receivable", &|v| v[0]),
+                money("payable", &|v| v[1]),
+                money("net", &|v| v[0] - v[1]),
+                money("released_receivable", &|v| v[2]),
+                money("released_payable", &|v| v[3]),
+                money("net_due", &|v| v[0] - v[1] + v[2] - v[3]),
             ],
         )
     }
@@ -420,8 +443,17 @@ impl Clearing {
 
 /// The money columns of the clearing tables and `province_net`.
 pub fn clearing_scale(name: &str) -> Option<u32> {
-    (CLEARING_MONEY.contains(&name) || matches!(name, "receivable" | "payable" | "net"))
-        .then_some(crate::units::MONEY_SCALE)
+    (CLEARING_MONEY.contains(&name)
+        || matches!(
+            name,
+            "receivable"
+                | "payable"
+                | "net"
+                | "released_receivable"
+                | "released_payable"
+                | "net_due"
+        ))
+    .then_some(crate::units::MONEY_SCALE)
 }
 
 /// `problems_by_hospital`: per (`fixmedins_code`, `rule`) the hospital's name, the level,

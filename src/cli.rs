@@ -176,6 +176,15 @@ pub struct RunArgs {
     /// Exit with 1 when some finding is at this level or above (hold > deduct > flag).
     #[arg(long, value_enum, default_value = "never")]
     pub fail_on: FailOn,
+
+    /// The previous month's finished run, whose ledger this month continues (SPEC §13)
+    /// [default: <OUT>/<previous YYYY-MM>/].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_previous")]
+    pub previous: Option<PathBuf>,
+
+    /// Start the ledger empty even though an earlier month ran (recorded in the manifest).
+    #[arg(long)]
+    pub no_previous: bool,
 }
 
 /// When findings make a finished run exit with 1.

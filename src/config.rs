@@ -17,7 +17,7 @@ pub const RULE_CODES: &[&str] = &[
     "FIL001", "FIL002", "FIL003", "FIL004", "FIL005", "FIL006", "FIL007", "REG001", "REG002",
     "REG003", "HOS001", "HOS002", "HOS003", "CAT001", "CAT002", "CAT003", "CAT004", "DUP001",
     "DUP002", "DUP003", "REV001", "REV002", "POL001", "POL002", "POL003", "POL004", "POL005",
-    "POL006", "AMT001", "AMT002", "AMT003", "AMT004", "PER001", "RTE001",
+    "POL006", "AMT001", "AMT002", "AMT003", "AMT004", "PER001", "RTE001", "DUP004",
 ];
 
 /// A finding's level, most severe first (so `min` is the most severe).
@@ -66,6 +66,12 @@ pub struct Settings {
     #[serde(serialize_with = "money_text")]
     pub amount_tolerance: i64,
     pub disabled_rules: Vec<String>,
+    /// §13: a hold open this many months is overdue.
+    pub hold_months: u32,
+    /// §13: an appeal (a deduct entry) open this many months is overdue.
+    pub appeal_months: u32,
+    /// §13: overdue entries close (a hold as expired, a deduct as upheld).
+    pub close_overdue: bool,
 }
 
 fn money_text<S: serde::Serializer>(fen: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -82,6 +88,9 @@ impl Default for Settings {
             resident_outpatient_cross_province: false,
             amount_tolerance: 1,
             disabled_rules: Vec::new(),
+            hold_months: 6,
+            appeal_months: 3,
+            close_overdue: false,
         }
     }
 }
@@ -132,6 +141,9 @@ struct RawSettings {
     resident_outpatient_cross_province: Option<bool>,
     amount_tolerance: Option<String>,
     disabled_rules: Option<Vec<String>>,
+    hold_months: Option<u32>,
+    appeal_months: Option<u32>,
+    close_overdue: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,6 +227,15 @@ impl RawSettings {
                 ));
             }
             s.disabled_rules = rules;
+        }
+        if let Some(months) = self.hold_months {
+            s.hold_months = months;
+        }
+        if let Some(months) = self.appeal_months {
+            s.appeal_months = months;
+        }
+        if let Some(close) = self.close_overdue {
+            s.close_overdue = close;
         }
         Ok(s)
     }

@@ -49,6 +49,9 @@ pub enum InputError {
     },
     #[error("{}: no hospital directory under exports/", path.display())]
     NoExports { path: PathBuf },
+    /// The previous month's ledger cannot be found or read (SPEC §13).
+    #[error("previous ledger: {message}")]
+    PreviousLedger { message: String },
 }
 
 /// The command line or the configuration file is wrong (exit 2).

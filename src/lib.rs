@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod generate;
 pub mod ingest;
+pub mod ledger;
 pub mod line_audit;
 pub mod mask;
 pub mod matching;

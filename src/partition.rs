@@ -531,6 +531,7 @@ pub fn month_of(
         filings,
         enrollment,
         ytd,
+        decisions: None,
         setlinfo,
         feedetail,
         summary: month.summary.clear(),

@@ -124,6 +124,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
     for &i in &scope.order {
         let takes_part = matches!(scope.class[i], Class::Settlement | Class::SameArea)
             && scope.copy_of[i].is_none()
+            && !scope.reupload[i]
             && !scope.reversed[i];
         if !takes_part {
             continue;

@@ -17,6 +17,7 @@ use crate::config::Level;
 use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month, Table};
+use crate::ledger::{self, Ledger};
 use crate::output::key_ranges::{self, KeyRanges};
 use crate::output::manifest::RuleCount;
 use crate::output::staging::{FileLock, checkpoint};
@@ -86,6 +87,8 @@ pub struct Options {
     /// How the settlements table is put together from the parts (the defaults but in
     /// tests, which make a small month take the way of a large one).
     pub settlement_ranges: key_ranges::Sizes,
+    /// Where the previous month's ledger is (SPEC §13).
+    pub previous: ledger::previous::PreviousOptions,
 }
 
 impl Options {
@@ -97,6 +100,10 @@ impl Options {
             fail_on: args.fail_on,
             arguments,
             settlement_ranges: key_ranges::Sizes::default(),
+            previous: ledger::previous::PreviousOptions {
+                dir: args.previous.clone(),
+                none: args.no_previous,
+            },
         })
     }
 }
@@ -166,6 +173,10 @@ pub struct Checked {
     pub groups: clearing::Clearing,
     pub region_names: BTreeMap<String, String>,
     pub hospital_names: BTreeMap<String, String>,
+    /// The ledger's step of the month (SPEC §13).
+    pub ledger: ledger::update::Update,
+    /// Releases by (insured province, treatment province): (count, fen).
+    pub releases: BTreeMap<(String, String), (u64, i64)>,
 }
 
 impl Checked {
@@ -211,6 +222,9 @@ struct Part {
     tally: Tally,
     /// Of each of [`PHASES`].
     seconds: [f64; 6],
+    /// The ledger entries its rows open, and the previous entries its reversals close.
+    opened: Vec<ledger::Entry>,
+    closed_entries: Vec<ledger::Key>,
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
@@ -220,6 +234,7 @@ fn check_part(
     options: &MonthOptions,
     only: Option<&str>,
     summary_dirs: &PlHashSet<&str>,
+    previous: &Ledger,
 ) -> Part {
     let mut seconds = [0.0; 6];
     let mut clock = std::time::Instant::now();
@@ -231,7 +246,12 @@ fn check_part(
     let model = model::Model::new(month, year);
     let tally = Tally::of(&model.settlements, summary_dirs);
     lap(1);
-    let scope = scope::classify(&model.settlements, &model.hospitals, &options.month);
+    let scope = scope::classify(
+        &model.settlements,
+        &model.hospitals,
+        &options.month,
+        previous,
+    );
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
     lap(2);
     let expected = payment::compute(&model, &scope);
@@ -248,6 +268,7 @@ fn check_part(
         config: &options.config,
         lang: options.lang,
         month: &options.month,
+        previous,
     };
     let findings = rules::run(&ctx, only, &|| ());
     lap(4);
@@ -259,6 +280,8 @@ fn check_part(
     let settlements =
         clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
     let groups = clearing::clear(&model, &scope, &rows);
+    let opened = ledger::update::opened(&model, &scope, &rows, &findings, &options.month);
+    let closed_entries = scope.closed_entries.clone();
     lap(5);
     drop((rows, line_item, line_owner, expected, outcomes, scope));
     drop_aside(model);
@@ -269,18 +292,22 @@ fn check_part(
         groups,
         tally,
         seconds,
+        opened,
+        closed_entries,
     }
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over a whole month
-/// held in memory, and each settlement row's status.
+/// held in memory, continuing the `previous` month's ledger, and each settlement row's
+/// status.
 pub fn check(
     month: &mut Month,
     options: &MonthOptions,
     only: Option<&str>,
     progress: &Progress,
+    previous: &Ledger,
 ) -> Checked {
-    let mut part = check_part(month, options, only, &PlHashSet::default());
+    let mut part = check_part(month, options, only, &PlHashSet::default(), previous);
     for (name, seconds) in PHASES.iter().zip(part.seconds).skip(1) {
         progress.record(name, seconds, "one part");
     }
@@ -288,7 +315,14 @@ pub fn check(
     settlements
         .push(std::mem::take(&mut part.settlements))
         .expect("held in memory");
-    assemble(vec![part], settlements, month, Vec::new())
+    assemble(
+        vec![part],
+        settlements,
+        month,
+        Vec::new(),
+        options,
+        previous,
+    )
 }
 
 /// Checks a month part by part (SPEC §11): each insured province's settlements and fee
@@ -302,6 +336,7 @@ fn check_parts(
     options: &MonthOptions,
     sizes: key_ranges::Sizes,
     progress: &Progress,
+    previous: &Ledger,
 ) -> Result<Checked, crate::error::OutputError> {
     let mut settlements = KeyRanges::new(&spilled.by_hospital, sizes, dir)?;
     let spilled = &spilled.parts;
@@ -328,7 +363,7 @@ fn check_parts(
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
         let read = clock.elapsed().as_secs_f64();
-        let mut checked = check_part(&mut part, options, None, &summary_dirs);
+        let mut checked = check_part(&mut part, options, None, &summary_dirs, previous);
         checked.seconds[0] = read;
         stage.inc(1);
         Ok(checked)
@@ -383,7 +418,14 @@ fn check_parts(
     } else {
         Vec::new()
     };
-    Ok(assemble(parts, settlements, month, amt003))
+    Ok(assemble(
+        parts,
+        settlements,
+        month,
+        amt003,
+        options,
+        previous,
+    ))
 }
 
 /// The month's results from its parts' (and month-wide `more` findings).
@@ -392,19 +434,48 @@ fn assemble(
     settlements: KeyRanges,
     month: &Month,
     more: Vec<Finding>,
+    options: &MonthOptions,
+    previous: &Ledger,
 ) -> Checked {
     use rayon::prelude::*;
     let mut findings = more;
     let mut statuses: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut groups = clearing::Clearing::default();
+    let mut opened = Vec::new();
+    let mut closed_entries = Vec::new();
     for part in parts {
         findings.extend(part.findings);
         for (status, n) in part.statuses {
             *statuses.entry(status).or_default() += n;
         }
         groups.merge(part.groups);
+        opened.extend(part.opened);
+        closed_entries.extend(part.closed_entries);
     }
     findings.par_sort_by(Finding::sort_cmp);
+    // The ledger's step (SPEC §13): reversals, decisions, time, and the month's entries.
+    let decisions = month
+        .decisions
+        .as_ref()
+        .map(ledger::update::decisions_of)
+        .transpose()
+        .expect("the decisions frame has its columns")
+        .unwrap_or_default();
+    let decisions_file = month
+        .files
+        .iter()
+        .find(|f| f.table == "decisions")
+        .map_or_else(|| "decisions.csv".to_owned(), |f| f.path.clone());
+    let ledger = ledger::update::update(
+        previous,
+        &options.month,
+        &options.config,
+        &closed_entries,
+        &decisions,
+        opened,
+        &decisions_file,
+    );
+    let releases = ledger.releases_by_province();
     let hospital_names: BTreeMap<String, String> = model::hospitals(&month.hospitals)
         .into_values()
         .map(|h| (h.fixmedins_code, h.fixmedins_name))
@@ -412,7 +483,7 @@ fn assemble(
     let clearing = vec![
         ("clearing_by_area", groups.by_area_frame()),
         ("clearing_by_province", groups.by_province_frame()),
-        ("province_net", groups.province_net_frame()),
+        ("province_net", groups.province_net_frame(&releases)),
         (
             "problems_by_hospital",
             clearing::problems_by_hospital(&hospital_names, &findings),
@@ -429,6 +500,8 @@ fn assemble(
         groups,
         region_names: model::region_names(&month.regions),
         hospital_names,
+        ledger,
+        releases,
     }
 }
 
@@ -457,6 +530,22 @@ fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// Decisions the ledger could not apply are rejects of `decisions.csv` (SPEC §13 2.): they
+/// join the file's rejects, and its counts move from accepted to rejected.
+fn add_decision_rejects(month: &mut Month, rejects: Vec<ingest::Reject>) {
+    if rejects.is_empty() {
+        return;
+    }
+    if let Some(file) = month.files.iter_mut().find(|f| f.table == "decisions") {
+        file.accepted -= rejects.len() as u64;
+        file.rejected += rejects.len() as u64;
+    }
+    month.rejects.extend(rejects);
+    month
+        .rejects
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 
 /// `report.html` and `report.xlsx` (with the first rows of the settlements, `head`).
@@ -558,8 +647,9 @@ fn write_tables(
     dir: &Path,
     checked: &Checked,
     month: &Month,
-    lang: Lang,
+    options: &MonthOptions,
 ) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    let lang = options.lang;
     let mut outputs = output::write_rejects(dir, &month.rejects, lang)?;
     let findings_frame = output::findings_frame(&checked.findings)
         .map_err(|e| crate::error::OutputError::io(dir.join("findings"), e))?;
@@ -578,7 +668,39 @@ fn write_tables(
         };
         outputs.extend(output::table::write_table(dir, name, frame, &scale, true)?);
     }
+    for (name, frame) in ledger_frames(checked, options)
+        .map_err(|e| crate::error::OutputError::io(dir.join("ledger"), e))?
+    {
+        outputs.extend(output::table::write_table(
+            dir,
+            name,
+            &frame,
+            &ledger::tables::ledger_scale,
+            true,
+        )?);
+    }
     Ok(outputs)
+}
+
+/// The ledger's tables of the month (SPEC §13).
+fn ledger_frames(
+    checked: &Checked,
+    options: &MonthOptions,
+) -> polars::prelude::PolarsResult<Vec<(&'static str, DataFrame)>> {
+    use ledger::tables;
+    let update = &checked.ledger;
+    Ok(vec![
+        (
+            "ledger",
+            tables::ledger_frame(update, &options.month, &options.config)?,
+        ),
+        ("ledger_events", tables::events_frame(update)?),
+        ("releases_by_area", tables::releases_by_area_frame(update)?),
+        (
+            "releases_by_province",
+            tables::releases_by_province_frame(&checked.releases)?,
+        ),
+    ])
 }
 
 pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
@@ -591,13 +713,25 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         progress,
     )?;
     checkpoint("locked");
+    // The ledger this month continues (SPEC §13): found before any work, so a missing
+    // previous month stops the run at once.
+    let previous =
+        ledger::previous::locate(&options.out_root, &month_options.month, &options.previous)?;
+    let later_months = ledger::previous::later_months(&options.out_root, &month_options.month);
+    if !later_months.is_empty() {
+        progress.message(&format!(
+            "warning: {} already ran; rerun {} in order after this month, so their ledgers continue this one",
+            later_months.join(", "),
+            later_months.join(", ")
+        ));
+    }
     let staging = Staging::new(&options.out_root, &month_options.month)?;
     let dir = staging.path();
     // Each hospital's rows, and the filings, go to their insured province's part as they
     // are read.
     let mut spill = partition::Spill::new(dir)?;
     let mut filing_spill = partition::FilingSpill::new(dir)?;
-    let month = ingest::read_month_into(
+    let mut month = ingest::read_month_into(
         &month_options.month_dir,
         month_options.read_options(),
         progress,
@@ -605,6 +739,21 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &mut |chunk| filing_spill.push(chunk).map_err(anyhow::Error::from),
     )
     .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
+    if let (Some(path), Some(sha256)) = (&previous.source.path, &previous.source.sha256) {
+        // The previous ledger is one of the run's inputs (SPEC §13).
+        let entries = previous.source.entries as u64;
+        month.files.push(ingest::InputFile {
+            path: path.clone(),
+            table: "ledger",
+            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            sha256: sha256.clone(),
+            encoding: ingest::Encoding::Utf8Bom,
+            read: entries,
+            accepted: entries,
+            rejected: 0,
+            set_aside: None,
+        });
+    }
     for dir in &month.set_aside {
         progress.message(&format!(
             "exports/{} set aside, not cleared this month: {}",
@@ -637,7 +786,9 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         month_options,
         options.settlement_ranges,
         progress,
+        &previous.ledger,
     )?;
+    add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let waiting = dir.join(partition::FILING_PARTS);
     std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
 
@@ -646,7 +797,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let checked = checked;
     // The other tables and the reports are independent: written side by side.
     let (tables, reports) = rayon::join(
-        || write_tables(dir, &checked, &month, month_options.lang),
+        || write_tables(dir, &checked, &month, month_options),
         || write_reports(dir, &checked, &head, &month, month_options),
     );
     outputs.extend(tables?);
@@ -678,6 +829,11 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         findings: RuleCount::tally(findings),
         outputs,
         stage_timings: progress.timings(),
+        ledger: Some(output::manifest::LedgerRecord::new(
+            previous.source.clone(),
+            &checked.ledger,
+            later_months,
+        )),
         fail_on_status,
         exit_status: status,
         exit_code: status.code(),

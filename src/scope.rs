@@ -37,6 +37,11 @@ pub enum ReversalProblem {
         original: usize,
         columns: Vec<&'static str>,
     },
+    /// REV002: its original is an entry of the previous ledger that a reversal already
+    /// closed (SPEC §13).
+    EntryAlreadyReversed,
+    /// REV002: its `fund_pay_sumamt` is not the negative of the ledger entry's (fen).
+    EntryAmountDiffers { entry_fund: i64 },
 }
 
 #[derive(Debug, Clone)]
@@ -49,8 +54,17 @@ pub struct Scope {
     pub copy_of: Vec<Option<usize>>,
     /// For a reversal: its problem, if any.
     pub reversal_problem: Vec<Option<ReversalProblem>>,
-    /// A reversed settlement and the reversal that reversed it, each marked.
+    /// A reversed settlement and the reversal that reversed it, each marked; and a
+    /// reversal of a ledger entry the fund paid nothing for.
     pub reversed: Vec<bool>,
+    /// DUP004: a settlement uploaded again, whose key is an entry of the previous ledger
+    /// (SPEC §13). Like a DUP001 copy, no other rule looks at it.
+    pub reupload: Vec<bool>,
+    /// A reversal that closes an entry of the previous ledger: what the fund paid for it,
+    /// which it takes back (SPEC §13 1.).
+    pub ledger_reversal: Vec<Option<i64>>,
+    /// The keys of the entries those reversals close.
+    pub closed_entries: Vec<crate::ledger::Key>,
     /// Row indices "in order": by (`setl_time`, `fixmedins_code`, `setl_id`).
     pub order: Vec<usize>,
 }
@@ -58,7 +72,7 @@ pub struct Scope {
 impl Scope {
     /// Looked at by the rules of settlements: a settlement, not excluded, not a copy.
     pub fn is_checked_settlement(&self, i: usize) -> bool {
-        self.class[i] == Class::Settlement && self.copy_of[i].is_none()
+        self.class[i] == Class::Settlement && self.copy_of[i].is_none() && !self.reupload[i]
     }
 
     pub fn is_excluded(&self, i: usize) -> bool {
@@ -85,6 +99,7 @@ pub fn classify(
     settlements: &[Settlement],
     hospitals: &HashMap<String, Hospital>,
     month: &str,
+    previous: &crate::ledger::Ledger,
 ) -> Scope {
     let n = settlements.len();
     let (start, end) = month_window(month);
@@ -136,9 +151,23 @@ pub fn classify(
         }
     }
 
+    // DUP004: a settlement whose key is an entry of the previous ledger not reversed.
+    let reupload: Vec<bool> = (0..n)
+        .map(|i| {
+            let s = &settlements[i];
+            class[i] == Class::Settlement
+                && copy_of[i].is_none()
+                && previous
+                    .get(&s.fixmedins_code, &s.setl_id)
+                    .is_some_and(|e| !e.is_reversed())
+        })
+        .collect();
+
     let mut reversal_problem = vec![None; n];
     let mut reversed = vec![false; n];
     let mut reversed_by: HashMap<usize, usize> = HashMap::default();
+    let mut ledger_reversal = vec![None; n];
+    let mut closed_entries: Vec<crate::ledger::Key> = Vec::new();
     for &i in &by_file {
         if class[i] != Class::Reversal || copy_of[i].is_some() {
             continue;
@@ -148,12 +177,32 @@ pub fn classify(
             reversal_problem[i] = Some(ReversalProblem::NoOriginalId);
             continue;
         };
+        // DUP004 rows are never originals (SPEC §13).
         let original = first
             .get(&(s.fixmedins_code.as_str(), init))
             .copied()
-            .filter(|&o| class[o] == Class::Settlement);
+            .filter(|&o| class[o] == Class::Settlement && !reupload[o]);
         let Some(original) = original else {
-            reversal_problem[i] = Some(ReversalProblem::OriginalNotInMonth);
+            // Not in the month: an entry of the previous ledger, checked against it.
+            reversal_problem[i] = match previous.get(&s.fixmedins_code, init) {
+                None => Some(ReversalProblem::OriginalNotInMonth),
+                Some(entry) => {
+                    let key = entry.key();
+                    if entry.is_reversed() || closed_entries.contains(&key) {
+                        Some(ReversalProblem::EntryAlreadyReversed)
+                    } else if s.fund_pay_sumamt() != -entry.fund_pay_sumamt {
+                        Some(ReversalProblem::EntryAmountDiffers {
+                            entry_fund: entry.fund_pay_sumamt,
+                        })
+                    } else {
+                        ledger_reversal[i] = Some(entry.paid);
+                        // Nothing paid: nothing to take back, and no money moves.
+                        reversed[i] = entry.paid == 0;
+                        closed_entries.push(key);
+                        None
+                    }
+                }
+            };
             continue;
         };
         if let Some(&by) = reversed_by.get(&original) {
@@ -201,6 +250,9 @@ pub fn classify(
         copy_of,
         reversal_problem,
         reversed,
+        reupload,
+        ledger_reversal,
+        closed_entries,
         order,
     }
 }

@@ -131,6 +131,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             findings: Vec::new(),
             outputs: rejects,
             stage_timings: progress.timings(),
+            ledger: None,
             fail_on_status,
             exit_status: status,
             exit_code: status.code(),

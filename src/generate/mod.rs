@@ -370,12 +370,16 @@ fn write_clearing(
             net.entry(insured).or_default().1 += cleared;
         }
     }
-    let mut nets = String::from("\u{feff}prov,receivable,payable,net\n");
+    // A single month releases nothing from the ledger (SPEC §13): net_due = net.
+    let mut nets = String::from(
+        "\u{feff}prov,receivable,payable,net,released_receivable,released_payable,net_due\n",
+    );
     for (prov, (receivable, payable)) in net {
         nets.push_str(&format!(
-            "{prov},{},{},{}\n",
+            "{prov},{},{},{},0.00,0.00,{}\n",
             text::money(receivable),
             text::money(payable),
+            text::money(receivable - payable),
             text::money(receivable - payable)
         ));
     }

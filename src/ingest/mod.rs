@@ -67,6 +67,8 @@ pub struct Month {
     pub filings: DataFrame,
     pub enrollment: Option<DataFrame>,
     pub ytd: Option<DataFrame>,
+    /// The agency's decisions on earlier months' ledger entries (SPEC §13).
+    pub decisions: Option<DataFrame>,
     /// Every hospital's settlements; `hospital_dir` first, then `line` and SPEC's columns.
     pub setlinfo: DataFrame,
     pub feedetail: DataFrame,
@@ -98,6 +100,7 @@ impl Month {
             Table::Filings => Some(&self.filings),
             Table::Enrollment => self.enrollment.as_ref(),
             Table::Ytd => self.ytd.as_ref(),
+            Table::Decisions => self.decisions.as_ref(),
             Table::Setlinfo => Some(&self.setlinfo),
             Table::Feedetail => Some(&self.feedetail),
             Table::Summary => Some(&self.summary),
@@ -550,6 +553,11 @@ pub fn read_month_into<E: From<InputError> + Send>(
             codes,
             ..RowRules::default()
         },
+        Table::Decisions => RowRules {
+            unique_key: &["fixmedins_code", "setl_id"],
+            codes,
+            ..RowRules::default()
+        },
         _ => RowRules {
             codes,
             ..RowRules::default()
@@ -722,6 +730,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         filings: take(Table::Filings).expect("required"),
         enrollment: take(Table::Enrollment),
         ytd: take(Table::Ytd),
+        decisions: take(Table::Decisions),
         setlinfo: empty_hospital_frame(Table::Setlinfo),
         feedetail: empty_hospital_frame(Table::Feedetail),
         summary: stack(gathered.summary, Table::Summary),

@@ -72,6 +72,18 @@ pub enum Reason {
     SetAside {
         problem: String,
     },
+    /// A decision naming no open entry of the previous ledger (SPEC §13); `closed`: the
+    /// entry is there but closed.
+    DecisionNoEntry {
+        closed: bool,
+    },
+    /// A decision on an entry a reversal of this month closed.
+    DecisionOnReversed,
+    /// A decision paying more than the entry may release (fen).
+    DecisionAmountAbove {
+        amount: i64,
+        may_release: i64,
+    },
 }
 
 /// At most this many characters of a value are quoted in a reason (SPEC §3).
@@ -242,6 +254,49 @@ impl Reason {
             (Reason::SetAside { problem }, En) => {
                 format!("export set aside, not cleared this month: {problem}")
             }
+            (Reason::DecisionNoEntry { closed: false }, Zh) => {
+                "上月挂账台账中没有该结算的未结条目：决定无可适用".to_string()
+            }
+            (Reason::DecisionNoEntry { closed: false }, En) => {
+                "no open entry of the previous ledger has this key: the decision applies to nothing"
+                    .to_string()
+            }
+            (Reason::DecisionNoEntry { closed: true }, Zh) => {
+                "该结算的挂账条目已结清：决定无可适用".to_string()
+            }
+            (Reason::DecisionNoEntry { closed: true }, En) => {
+                "the ledger entry of this key is already closed: the decision applies to nothing"
+                    .to_string()
+            }
+            (Reason::DecisionOnReversed, Zh) => {
+                "该条目已被本月的冲销结清：决定无可适用".to_string()
+            }
+            (Reason::DecisionOnReversed, En) => {
+                "a reversal of this month closed the entry: the decision applies to nothing"
+                    .to_string()
+            }
+            (
+                Reason::DecisionAmountAbove {
+                    amount,
+                    may_release,
+                },
+                Zh,
+            ) => format!(
+                "支付金额 {} 超过该条目可支付的 {}（或为负数）",
+                crate::units::format_money(*amount),
+                crate::units::format_money(*may_release)
+            ),
+            (
+                Reason::DecisionAmountAbove {
+                    amount,
+                    may_release,
+                },
+                En,
+            ) => format!(
+                "amount {} is above the {} the entry may release (or negative)",
+                crate::units::format_money(*amount),
+                crate::units::format_money(*may_release)
+            ),
         }
     }
 }

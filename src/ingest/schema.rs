@@ -20,6 +20,7 @@ pub mod codes {
     pub const DEDC_HOSP_LV: &[&str] = &["1", "2", "3", "*"];
     pub const DEDC_BASIS: &[&str] = &["visit", "year"];
     pub const PSN_INSU_STAS: &[&str] = &["1", "2", "4"];
+    pub const DECISION: &[&str] = &["pay", "refuse"];
 }
 
 /// What a column holds and how its text is checked.
@@ -130,13 +131,14 @@ pub enum Table {
     Filings,
     Enrollment,
     Ytd,
+    Decisions,
     Setlinfo,
     Feedetail,
     Summary,
 }
 
 impl Table {
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::Regions,
         Table::Hospitals,
         Table::Catalogue,
@@ -145,6 +147,7 @@ impl Table {
         Table::Filings,
         Table::Enrollment,
         Table::Ytd,
+        Table::Decisions,
         Table::Setlinfo,
         Table::Feedetail,
         Table::Summary,
@@ -162,6 +165,7 @@ impl Table {
             Table::Filings => "filings",
             Table::Enrollment => "enrollment",
             Table::Ytd => "ytd",
+            Table::Decisions => "decisions",
             Table::Setlinfo => "setlinfo",
             Table::Feedetail => "feedetail",
             Table::Summary => "summary",
@@ -175,7 +179,10 @@ impl Table {
 
     /// A required file stops the run when it is missing.
     pub fn required(self) -> bool {
-        !matches!(self, Table::Enrollment | Table::Ytd | Table::Summary)
+        !matches!(
+            self,
+            Table::Enrollment | Table::Ytd | Table::Decisions | Table::Summary
+        )
     }
 
     /// One file per hospital directory under `exports/`.
@@ -193,6 +200,7 @@ impl Table {
             Table::Filings => FILINGS,
             Table::Enrollment => ENROLLMENT,
             Table::Ytd => YTD,
+            Table::Decisions => DECISIONS,
             Table::Setlinfo => SETLINFO,
             Table::Feedetail => FEEDETAIL,
             Table::Summary => SUMMARY,
@@ -289,6 +297,17 @@ const YTD: &[Column] = &[
     col("year", Kind::Int),
     money("dedc_used"),
     money("hifp_paid"),
+];
+
+/// The agency's decisions on earlier months' ledger entries (SPEC §2, §13).
+const DECISIONS: &[Column] = &[
+    col("fixmedins_code", Kind::Code),
+    col("setl_id", Kind::Code),
+    one_of("decision", DECISION),
+    opt("amount", Kind::Money),
+    col("decided_by", Kind::Code),
+    col("decided_at", Kind::Time),
+    opt("note", Kind::Text),
 ];
 
 const SETLINFO: &[Column] = &[

@@ -75,11 +75,60 @@ pub struct Manifest {
     pub findings: Vec<RuleCount>,
     pub outputs: Vec<OutputFile>,
     pub stage_timings: Vec<StageTiming>,
+    /// The ledger's step (SPEC §13): where the previous ledger came from, the balance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerRecord>,
     /// What the findings alone give under `--fail-on` (0 or 1; validate: the rejects),
     /// recorded beside the exit status that a set-aside directory may override.
     pub fail_on_status: ExitStatus,
     pub exit_status: ExitStatus,
     pub exit_code: u8,
+}
+
+/// The ledger's step of a run, as the manifest records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRecord {
+    pub previous: crate::ledger::previous::PreviousSource,
+    /// Entries of the ledger as the month leaves it.
+    pub entries: usize,
+    pub events: usize,
+    /// Per pending kind (`hold`, `deduct`): `start + opened = settled + now`, yuan.
+    pub balance:
+        std::collections::BTreeMap<&'static str, std::collections::BTreeMap<&'static str, String>>,
+    /// Later months that already ran: rerun them in order after this one.
+    pub later_months: Vec<String>,
+}
+
+impl LedgerRecord {
+    pub fn new(
+        previous: crate::ledger::previous::PreviousSource,
+        update: &crate::ledger::update::Update,
+        later_months: Vec<String>,
+    ) -> LedgerRecord {
+        let money = crate::units::format_money;
+        let kind = |b: &crate::ledger::update::KindBalance| {
+            [
+                ("start", money(b.start)),
+                ("opened", money(b.opened)),
+                ("settled", money(b.settled)),
+                ("now", money(b.now)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        LedgerRecord {
+            previous,
+            entries: update.ledger.entries.len(),
+            events: update.events.len(),
+            balance: [
+                ("hold", kind(&update.balance.hold)),
+                ("deduct", kind(&update.balance.deduct)),
+            ]
+            .into_iter()
+            .collect(),
+            later_months,
+        }
+    }
 }
 
 impl Manifest {

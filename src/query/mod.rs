@@ -94,6 +94,30 @@ pub const SOURCES: &[Source] = &[
         "problem amounts (问题金额) per hospital and rule",
     ),
     source(
+        "ledger",
+        Place::Run,
+        false,
+        "held and disputed money across months, one entry per settlement (SPEC §13)",
+    ),
+    source(
+        "ledger_events",
+        Place::Run,
+        false,
+        "the month's ledger events: paid, refused, upheld, reversed, expired",
+    ),
+    source(
+        "releases_by_area",
+        Place::Run,
+        false,
+        "money released this month from the ledger, by area pair",
+    ),
+    source(
+        "releases_by_province",
+        Place::Run,
+        false,
+        "money released this month from the ledger, by province pair",
+    ),
+    source(
         "rejects",
         Place::Run,
         true,
@@ -170,6 +194,12 @@ pub const SOURCES: &[Source] = &[
         Place::Input,
         false,
         "input: year-to-date deductible used and fund paid",
+    ),
+    source(
+        "decisions",
+        Place::Input,
+        false,
+        "input: the agency's decisions on earlier months' ledger entries",
     ),
 ];
 

@@ -125,6 +125,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub lang: Lang,
     pub month: &'a str,
+    /// The previous month's ledger (DUP004).
+    pub previous: &'a crate::ledger::Ledger,
 }
 
 impl Context<'_> {
@@ -233,6 +235,7 @@ pub static RULES: &[Rule] = &[
     rule!("DUP001", Hold, "duplicate", duplicate::duplicate_setl_id, "duplicate/duplicate_setl_id.rs"),
     rule!("DUP002", Flag, "duplicate", duplicate::duplicate_claim, "duplicate/duplicate_claim.rs"),
     rule!("DUP003", Hold, "duplicate", duplicate::overlapping_stays, "duplicate/overlapping_stays.rs"),
+    rule!("DUP004", Hold, "duplicate", duplicate::uploaded_again, "duplicate/uploaded_again.rs"),
     rule!("FIL001", Hold, "filing", filing::no_filing, "filing/no_filing.rs"),
     rule!("FIL002", Hold, "filing", filing::filing_expired, "filing/filing_expired.rs"),
     rule!("FIL003", Hold, "filing", filing::filing_not_begun, "filing/filing_not_begun.rs"),

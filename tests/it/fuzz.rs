@@ -176,6 +176,7 @@ fn run(month: &TempMonth) -> ExitStatus {
         fail_on: yidi::cli::FailOn::Never,
         arguments: Vec::new(),
         settlement_ranges: Default::default(),
+        previous: Default::default(),
     };
     match yidi::run::run(&options, &Progress::silent()) {
         Ok(outcome) => outcome.status,

@@ -143,7 +143,8 @@ fn assert_run_gives_expected(dir: &Path) {
     let missing: Vec<&str> = yidi::rules::RULES
         .iter()
         .map(|r| r.code)
-        .filter(|c| !rules.contains(c))
+        // DUP004 needs an earlier month's ledger: a single generated month cannot plant it.
+        .filter(|c| !rules.contains(c) && *c != "DUP004")
         .collect();
     assert!(
         missing.is_empty(),
@@ -279,6 +280,7 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         &options,
         None,
         &yidi::progress::Progress::silent(),
+        &yidi::ledger::Ledger::default(),
     );
     let csv = |frame: &polars::prelude::DataFrame, scale: yidi::output::table::ScaleOf| {
         let mut bytes = Vec::new();
@@ -342,6 +344,7 @@ fn settlements_put_together_on_disk_by_ranges_are_the_table_held_in_memory() {
             fail_on: yidi::cli::FailOn::Never,
             arguments: Vec::new(),
             settlement_ranges: sizes,
+            previous: Default::default(),
         };
         yidi::run::run(&options, &yidi::progress::Progress::silent())
             .unwrap()

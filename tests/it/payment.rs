@@ -98,7 +98,13 @@ fn checked(month: &TempMonth) -> (yidi::ingest::Month, Checked, DataFrame) {
     };
     // The checks take the large frames; the laws below read the settlements' frame.
     let setlinfo = read.setlinfo.clone();
-    let mut result = check(&mut read, &options, None, &Progress::silent());
+    let mut result = check(
+        &mut read,
+        &options,
+        None,
+        &Progress::silent(),
+        &yidi::ledger::Ledger::default(),
+    );
     read.setlinfo = setlinfo;
     let settlements = result.settlements.take_all().unwrap();
     (read, result, settlements)

@@ -209,6 +209,8 @@ fn build(fixture: &Fixture) -> (tempfile::TempDir, PathBuf) {
             "setl_id\n".into(),
         );
     }
+    // The previous month's ledger is no file of the month (see `run_fixture`).
+    files.remove("ledger.csv");
     for (path, text) in &files {
         let target = dir.join(path);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -269,7 +271,22 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         lang: yidi::Lang::Zh,
         strict: false,
     };
-    let findings = yidi::run::check(&mut month, &options, Some(code), &Progress::silent()).findings;
+    // `== ledger.csv`: the previous month's ledger the fixture's month continues.
+    let previous = match fixture.files.get("ledger.csv") {
+        Some(text) => {
+            yidi::ledger::previous::parse(std::path::Path::new("ledger.csv"), text.as_bytes())
+                .unwrap()
+        }
+        None => yidi::ledger::Ledger::default(),
+    };
+    let findings = yidi::run::check(
+        &mut month,
+        &options,
+        Some(code),
+        &Progress::silent(),
+        &previous,
+    )
+    .findings;
     for f in &findings {
         assert!(!f.detail.is_empty(), "{code}: a finding without detail");
     }

@@ -28,6 +28,22 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         .filter_map(|i| {
             let detail = match ctx.scope.reversal_problem[i].as_ref()? {
                 ReversalProblem::OriginalNotInMonth => return None,
+                ReversalProblem::EntryAlreadyReversed => ctx.say(
+                    "原结算在挂账台账中已被冲销".into(),
+                    "the original's ledger entry was already reversed".into(),
+                ),
+                ReversalProblem::EntryAmountDiffers { entry_fund } => ctx.say(
+                    format!(
+                        "冲销的基金支付 {} 与挂账台账中原结算的 {} 不相反",
+                        crate::units::format_money(settlements[i].fund_pay_sumamt()),
+                        crate::units::format_money(*entry_fund)
+                    ),
+                    format!(
+                        "fund_pay_sumamt {} is not the negative of the ledger entry's {}",
+                        crate::units::format_money(settlements[i].fund_pay_sumamt()),
+                        crate::units::format_money(*entry_fund)
+                    ),
+                ),
                 ReversalProblem::NoOriginalId => ctx.say(
                     "冲销记录缺少原结算号 init_setl_id".into(),
                     "the reversal has no init_setl_id".into(),

@@ -603,6 +603,11 @@ fn write_reports(
         };
         sheets.push(Sheet::of(name, frame, scale));
     }
+    let ledger = ledger_frames(checked, options)
+        .map_err(|e| crate::error::OutputError::io(dir.join("report.xlsx"), e))?;
+    for (name, frame) in &ledger {
+        sheets.push(Sheet::of(name, frame, &ledger::tables::ledger_scale));
+    }
     sheets.push(Sheet::of("rejects", &rejects, &no_scale));
     let xlsx_path = dir.join("report.xlsx");
     report::xlsx::write(&xlsx_path, &sheets)?;

@@ -15,6 +15,8 @@
 //!   the month lock, every exit status, log lines off a terminal.
 //! - `generate`: `yidi generate` — a tiny month gives exactly its expected results, plants
 //!   every rule, and the same seed writes the same bytes.
+//! - `ledger`: across months (SPEC §13) — the sample's 2026-11 continuing 2026-10: events,
+//!   amounts, the balance, a missing previous month, reruns, overdue entries.
 //! - `query`: `yidi query` — every table registered, every output format, every error.
 //! - `robust`: one broken file never stops the month — directories set aside, values too
 //!   long, late NUL bytes, physical lines on the streamed registry, cut pipes, `query
@@ -26,6 +28,7 @@ mod cli;
 mod fuzz;
 mod generate;
 mod ingest;
+mod ledger;
 mod matching;
 mod payment;
 mod query;

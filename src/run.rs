@@ -548,6 +548,37 @@ fn add_decision_rejects(month: &mut Month, rejects: Vec<ingest::Reject>) {
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 }
 
+/// What the report shows of the ledger: pending money by kind and age, overdue, events.
+fn ledger_view(
+    update: &ledger::update::Update,
+    options: &MonthOptions,
+) -> report::html::LedgerView {
+    let mut view = report::html::LedgerView::default();
+    for entry in update.ledger.entries.values() {
+        if entry.kind == ledger::Kind::Closed {
+            continue;
+        }
+        let months = ledger::update::months_open(entry, &options.month);
+        let cell = view
+            .pending
+            .entry((entry.kind.name(), report::html::age_bucket(months)))
+            .or_default();
+        cell.0 += 1;
+        cell.1 += entry.amount;
+        if ledger::update::is_overdue(entry, &options.month, &options.config) {
+            view.overdue.0 += 1;
+            view.overdue.1 += entry.amount;
+        }
+    }
+    for event in &update.events {
+        let cell = view.events.entry(event.event.name()).or_default();
+        cell.0 += 1;
+        cell.1 += event.settled;
+        cell.2 += event.released_amount;
+    }
+    view
+}
+
 /// `report.html` and `report.xlsx` (with the first rows of the settlements, `head`).
 fn write_reports(
     dir: &Path,
@@ -577,6 +608,7 @@ fn write_reports(
         findings: &checked.findings,
         region_names: &checked.region_names,
         hospital_names: &checked.hospital_names,
+        ledger: ledger_view(&checked.ledger, options),
     };
     let html_path = dir.join("report.html");
     std::fs::write(&html_path, report::html::render(&page))

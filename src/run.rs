@@ -328,6 +328,7 @@ pub fn check(
 /// Checks a month part by part (SPEC §11): each insured province's settlements and fee
 /// lines (spilled under `inputs/` as they were read) with its filings; then AMT003 over
 /// the whole month, from the parts' tallies.
+#[allow(clippy::too_many_arguments)]
 fn check_parts(
     month: &Month,
     spilled: &partition::Spilled,

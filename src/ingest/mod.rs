@@ -266,7 +266,7 @@ fn load_in_chunks<E: From<InputError>>(
 
 /// A hospital directory read, or set aside.
 enum Hospital {
-    Read(HospitalExport),
+    Read(Box<HospitalExport>),
     SetAside(set_aside::SetAsideDir),
 }
 
@@ -585,7 +585,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         for export in exports {
             let g = &mut gathered;
             let export = match export {
-                Hospital::Read(export) => export,
+                Hospital::Read(export) => *export,
                 Hospital::SetAside(dir) => {
                     g.files.extend(dir.files);
                     g.rejects.extend(dir.rejects);
@@ -634,7 +634,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         dirs.par_iter()
             .map(|dir| {
                 let export = match read_hospital(month_dir, dir, &region_set, config) {
-                    Ok(export) => Ok(Hospital::Read(export)),
+                    Ok(export) => Ok(Hospital::Read(Box::new(export))),
                     Err(problem) if options.strict => Err(problem),
                     Err(problem) => Ok(Hospital::SetAside(set_aside::set_aside(
                         month_dir, dir, &problem,

@@ -92,7 +92,7 @@ pub fn ledger_frame(update: &Update, month: &str, config: &Config) -> PolarsResu
 pub fn events_frame(update: &Update) -> PolarsResult<DataFrame> {
     let events = &update.events;
     let t = |name: &str, get: &dyn Fn(&super::update::EventRow) -> Option<String>| {
-        text(name, events.iter().map(|e| get(e)))
+        text(name, events.iter().map(get))
     };
     DataFrame::new(
         events.len(),

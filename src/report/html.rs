@@ -480,6 +480,12 @@ fn ledger_section(page: &Page) -> String {
             ]
         })
         .collect();
+    let overdue = format!(
+        "{} {} ({})",
+        t("逾期未结：", "Overdue:"),
+        format_money(view.overdue.1),
+        view.overdue.0
+    );
     format!(
         "<h2>{}</h2><p class=\"note\">{}</p>{}<p>{}</p>{}",
         t(
@@ -491,12 +497,7 @@ fn ledger_section(page: &Page) -> String {
             "Entries in brackets; a hold waits for verification, a deduction for the hospital's appeal."
         ),
         table(&head, &rows, 1),
-        format!(
-            "{} {} ({})",
-            t("逾期未结：", "Overdue:"),
-            format_money(view.overdue.1),
-            view.overdue.0
-        ),
+        overdue,
         if events.is_empty() {
             format!(
                 "<p class=\"note\">{}</p>",

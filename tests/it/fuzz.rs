@@ -90,9 +90,9 @@ fn damage() -> impl Strategy<Value = Damage> {
         prop::collection::vec(any::<u8>(), 1..16),
     ];
     prop_oneof![
-        (at.clone(), 1..=255u8).prop_map(|(at, xor)| Damage::Flip { at, xor }),
-        (at.clone(), inserted).prop_map(|(at, bytes)| Damage::Insert { at, bytes }),
-        at.clone().prop_map(|at| Damage::Truncate { at }),
+        (at, 1..=255u8).prop_map(|(at, xor)| Damage::Flip { at, xor }),
+        (at, inserted).prop_map(|(at, bytes)| Damage::Insert { at, bytes }),
+        at.prop_map(|at| Damage::Truncate { at }),
         (0..12usize, 0..12usize).prop_map(|(a, b)| Damage::DuplicateHeader { a, b }),
         (0..12usize, 0..12usize).prop_map(|(a, b)| Damage::SwapHeader { a, b }),
         (

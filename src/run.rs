@@ -513,6 +513,38 @@ fn drop_aside<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
+/// The run's last log line: how the month went, and where its results are.
+fn outcome_line(results: &Path, manifest: &Manifest, totals: &(i64, i64, i64, i64)) -> String {
+    let money = units::format_money_grouped;
+    let status = |name: &str| manifest.settlement_statuses.get(name).copied().unwrap_or(0);
+    let mut levels: BTreeMap<&str, u64> = BTreeMap::new();
+    for count in &manifest.findings {
+        if let Some(rule) = rules::find(count.rule) {
+            *levels.entry(rule.level.name()).or_default() += count.cnt;
+        }
+    }
+    let level = |name: &str| levels.get(name).copied().unwrap_or(0);
+    let (_, cleared, held, disputed) = *totals;
+    format!(
+        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}",
+        results.display(),
+        status("cleared"),
+        money(cleared),
+        status("held"),
+        money(held),
+        money(disputed),
+        status("reversed"),
+        status("excluded"),
+        level("hold"),
+        level("deduct"),
+        level("flag"),
+        manifest.rows.rejected,
+        manifest.rows.read,
+        manifest.set_aside.len(),
+        manifest.exit_code
+    )
+}
+
 /// 1 when some finding is at the `--fail-on` level or above, else 0.
 fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
     let rank = |level: Level| match level {
@@ -844,6 +876,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let findings = &checked.findings;
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     let fail_on_status = status_of(findings, options.fail_on);
+    let outcome_totals = checked.totals();
     let status = ExitStatus::finished(fail_on_status, !month.set_aside.is_empty());
     write.finish(&format!("{} files", outputs.len() + 1));
 
@@ -886,13 +919,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &manifest.finished,
         &manifest.findings,
     )?;
-    progress.message(&format!(
-        "{}: {} rows read, {} accepted, {} rejected",
-        results.display(),
-        manifest.rows.read,
-        manifest.rows.accepted,
-        manifest.rows.rejected
-    ));
+    progress.message(&outcome_line(&results, &manifest, &outcome_totals));
     Ok(Outcome {
         status,
         results,

@@ -98,6 +98,25 @@ pub fn format_decimal(value: i128, scale: usize) -> String {
     format!("{sign}{int}.{frac}")
 }
 
+/// Money in fen as people read it: yuan grouped by thousands, 2 decimals
+/// (`6,078,523,977.02`). Tables for machines keep [`format_money`].
+pub fn format_money_grouped(fen: i64) -> String {
+    let plain = format_money(fen);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (k, c) in int.chars().enumerate() {
+        if k > 0 && (int.len() - k) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{frac}")
+}
+
 /// Money in fen written as yuan with exactly 2 decimals.
 pub fn format_money(fen: i64) -> String {
     format_fixed(fen, MONEY_SCALE)
@@ -264,6 +283,10 @@ mod tests {
         let d = parse_date("1969-12-31").unwrap();
         assert_eq!(date_from_days(days_since_epoch(d)), d);
         assert_eq!(parse_month("2026-10"), Some((2026, 10)));
+        assert_eq!(format_money_grouped(607_852_397_702), "6,078,523,977.02");
+        assert_eq!(format_money_grouped(-100_000), "-1,000.00");
+        assert_eq!(format_money_grouped(99_999), "999.99");
+        assert_eq!(format_money_grouped(0), "0.00");
         assert_eq!(parse_month("2026-13"), None);
     }
 }

@@ -8,7 +8,8 @@ use std::fmt::Write;
 use crate::Lang;
 use crate::config::Level;
 use crate::rules::{self, Finding};
-use crate::units::format_money;
+// People read amounts grouped by thousands (the CSV and Parquet tables keep plain text).
+use crate::units::format_money_grouped as format_money;
 
 /// What the page shows.
 pub struct Page<'a> {

@@ -389,3 +389,37 @@ fn query_output_streams_to_a_unique_temporary_file_and_renames_it() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn the_last_log_line_tells_how_the_month_went() {
+    let month = TempMonth::sample();
+    month.write("exports/H22020000001/feedetail.csv", "");
+    let assert = yidi()
+        .args(["run", month.dir.to_str().unwrap(), "--out"])
+        .arg(month.out())
+        .assert()
+        .code(6);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let last = stderr.lines().last().unwrap_or_default();
+    for part in [
+        "cleared ",
+        " 元), held ",
+        "findings: ",
+        " hold, ",
+        " rows rejected",
+        "1 hospital directories set aside",
+        "exit 6",
+    ] {
+        assert!(last.contains(part), "{part:?} in {last}");
+    }
+    // Amounts for people are grouped by thousands.
+    let report =
+        std::fs::read_to_string(month.out().join(SAMPLE_MONTH).join("report.html")).unwrap();
+    let grouped = report.as_bytes().windows(6).any(|w| {
+        w[0] == b','
+            && w[1..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b'.'
+            && w[5].is_ascii_digit()
+    });
+    assert!(grouped, "grouped money in the report");
+}

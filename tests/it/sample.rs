@@ -147,7 +147,10 @@ fn the_reports_are_self_contained_and_masked() {
         html.contains("江西省(36) → 广东省(44)"),
         "the flows name provinces"
     );
-    assert!(html.contains("8400.78"), "Jiangxi → Guangdong cleared");
+    assert!(
+        html.contains("8,400.78"),
+        "Jiangxi → Guangdong cleared, grouped"
+    );
     assert!(
         html.contains("FIL001") && html.contains("需要备案的异地结算"),
         "rules explained"

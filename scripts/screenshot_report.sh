@@ -9,5 +9,5 @@ profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --window-size=1150,2600 --screenshot="$png" "file://$report"
+  --user-data-dir="$profile" --window-size=1400,6000 --screenshot="$png" "file://$report"
 echo "$png"

@@ -641,6 +641,8 @@ fn write_reports(
         findings: &checked.findings,
         region_names: &checked.region_names,
         hospital_names: &checked.hospital_names,
+        releases: &checked.releases,
+        set_aside: month.set_aside.len(),
         ledger: ledger_view(&checked.ledger, options),
     };
     let html_path = dir.join("report.html");

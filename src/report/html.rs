@@ -1,10 +1,14 @@
-//! `report.html`: one self-contained page (inline CSS and SVG, no script, no network) with
-//! the month's totals, the province-to-province flows, the largest held and disputed
-//! amounts by rule and by hospital, and the rules that fired, explained.
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, no network) a
+//! director reads in a minute: the month's totals first; the flows between provinces as a
+//! shaded matrix with the largest flows as bars; the province nets as a diverging chart;
+//! the money held and deducted by rule and the 20 hospitals with the most questioned, each
+//! linking to its rule's explanation; the ledger across months; and, folded, the
+//! explanations and the full tables. Everything else is in the workbook and the tables.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::charts::{bars, count, esc, matrix, table, table_with};
 use crate::Lang;
 use crate::config::Level;
 use crate::rules::{self, Finding};
@@ -24,6 +28,10 @@ pub struct Page<'a> {
     pub flows: Vec<((String, String), i64)>,
     /// province → (receivable, payable), fen.
     pub nets: &'a BTreeMap<String, (i64, i64)>,
+    /// Ledger releases by (insured province, treatment province): (count, fen).
+    pub releases: &'a BTreeMap<(String, String), (u64, i64)>,
+    /// Hospital directories set aside (SPEC §3).
+    pub set_aside: usize,
     pub findings: &'a [Finding],
     /// Area code → name (provinces as `XX0000`).
     pub region_names: &'a BTreeMap<String, String>,
@@ -57,13 +65,6 @@ pub struct LedgerView {
     pub events: BTreeMap<&'static str, (u64, i64, i64)>,
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 impl Page<'_> {
     fn t<'s>(&self, zh: &'s str, en: &'s str) -> &'s str {
         match self.lang {
@@ -78,72 +79,6 @@ impl Page<'_> {
             None => prov.to_owned(),
         }
     }
-}
-
-/// Horizontal bars, one per item, scaled to the largest absolute value; negative values
-/// grow left of the axis.
-fn bars(items: &[(String, i64)], color: &str) -> String {
-    if items.is_empty() {
-        return String::new();
-    }
-    let max = items.iter().map(|(_, v)| v.abs()).max().unwrap_or(1).max(1) as f64;
-    let any_negative = items.iter().any(|(_, v)| *v < 0);
-    let (label_w, bar_w, row_h) = (230.0, 420.0, 24.0);
-    let axis = if any_negative {
-        label_w + bar_w / 2.0
-    } else {
-        label_w
-    };
-    let span = if any_negative { bar_w / 2.0 } else { bar_w };
-    let height = row_h * items.len() as f64 + 8.0;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" role="img">"#,
-        label_w + bar_w + 110.0
-    );
-    for (k, (label, value)) in items.iter().enumerate() {
-        let y = 4.0 + row_h * k as f64;
-        let w = (value.abs() as f64 / max) * span;
-        let x = if *value < 0 { axis - w } else { axis };
-        let fill = if *value < 0 { "#c0392b" } else { color };
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="end" class="l">{}</text><rect x="{x:.1}" y="{y}" width="{w:.1}" height="{}" fill="{fill}"/><text x="{}" y="{}" class="v">{}</text>"#,
-            label_w - 8.0,
-            y + 16.0,
-            esc(label),
-            row_h - 6.0,
-            axis.max(x + w) + 6.0,
-            y + 16.0,
-            format_money(*value)
-        );
-    }
-    let _ = write!(
-        svg,
-        r##"<line x1="{axis}" y1="0" x2="{axis}" y2="{height}" stroke="#555"/></svg>"##
-    );
-    svg
-}
-
-fn table(head: &[&str], rows: &[Vec<String>], numeric_from: usize) -> String {
-    let mut html = String::from("<table><thead><tr>");
-    for h in head {
-        let _ = write!(html, "<th>{}</th>", esc(h));
-    }
-    html.push_str("</tr></thead><tbody>");
-    for row in rows {
-        html.push_str("<tr>");
-        for (k, cell) in row.iter().enumerate() {
-            let class = if k >= numeric_from {
-                " class=\"n\""
-            } else {
-                ""
-            };
-            let _ = write!(html, "<td{class}>{}</td>", esc(cell));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</tbody></table>");
-    html
 }
 
 /// The section of a rule's documentation in the page's language.
@@ -164,6 +99,23 @@ fn explanation(doc: &str, lang: Lang) -> String {
         .unwrap_or_default()
 }
 
+/// The largest flows shown as bars beside the matrix.
+const TOP_FLOWS: usize = 20;
+/// Hospitals listed by money questioned.
+const TOP_HOSPITALS: usize = 20;
+
+const STYLE: &str = r#"body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:20px 28px;color:#222;max-width:1340px}
+h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:26px 0 8px;border-bottom:2px solid #2c6fbb;padding-bottom:4px}
+.cards{display:flex;flex-wrap:wrap;gap:8px}.card{border:1px solid #ccd;border-radius:6px;padding:6px 12px;min-width:120px}
+.card b{display:block;font-size:18px;font-variant-numeric:tabular-nums}.card span{font-size:12px;color:#555}
+.card.warn{border-color:#c0392b}.row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #ccd;padding:3px 8px}th{background:#eef3fa}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.m{font-size:11px}table.m td,table.m th{padding:1px 3px;min-width:22px}table.m td.tot{background:#f4f4f4;font-weight:bold}
+svg text.l{font-size:12px}svg text.v{font-size:11px;fill:#333}svg text.t{font-size:13px;font-weight:bold}
+.note{font-size:12px;color:#555;margin:4px 0}details{margin:8px 0}summary{cursor:pointer;color:#2c6fbb}
+a{color:#2c6fbb}"#;
+
 pub fn render(page: &Page) -> String {
     let t = |zh, en| page.t(zh, en);
     let mut html = String::new();
@@ -178,48 +130,85 @@ pub fn render(page: &Page) -> String {
     );
     let _ = write!(
         html,
-        r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{}</title><style>
-body{{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px 32px;color:#222;max-width:1100px}}
-h1{{font-size:22px}}h2{{font-size:17px;margin-top:28px;border-bottom:2px solid #2c6fbb;padding-bottom:4px}}
-.cards{{display:flex;flex-wrap:wrap;gap:10px}}.card{{border:1px solid #ccd;border-radius:6px;padding:8px 14px;min-width:130px}}
-.card b{{display:block;font-size:18px}}.card span{{font-size:12px;color:#555}}
-table{{border-collapse:collapse;font-size:13px;margin:6px 0}}th,td{{border:1px solid #ccd;padding:3px 8px}}th{{background:#eef3fa}}
-td.n{{text-align:right;font-variant-numeric:tabular-nums}}svg text.l{{font-size:12px}}svg text.v{{font-size:11px;fill:#333}}
-.note{{font-size:12px;color:#555}}
-</style></head><body><h1>{}</h1>"#,
+        r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{}</title><style>{STYLE}</style></head><body><h1>{}</h1><p class="note">{}</p>"#,
         esc(&title),
-        esc(&title)
+        esc(&title),
+        t(
+            "金额单位：元（矩阵中为万元）。",
+            "Amounts in 元 (yuan; the matrix in 万元, ten thousand yuan)."
+        )
     );
+    html.push_str(&totals_section(page));
+    html.push_str(&flows_section(page));
+    html.push_str(&nets_section(page));
+    html.push_str(&problems_section(page));
+    html.push_str(&ledger_section(page));
+    html.push_str(&explanations_section(page));
+    html.push_str("</body></html>\n");
+    html
+}
 
+/// The month at a glance: money cleared, held, deducted; rows reversed and excluded;
+/// rejected rows and set-aside hospitals.
+fn totals_section(page: &Page) -> String {
+    let t = |zh, en| page.t(zh, en);
     let (fund, cleared, held, disputed) = page.totals;
     let status = |s: &str| page.statuses.get(s).copied().unwrap_or(0);
+    let released: i64 = page.releases.values().map(|v| v.1).sum();
     let cards = [
         (
-            t("读入结算行", "settlement rows"),
-            page.statuses.values().sum::<u64>().to_string(),
+            t("基金支付（元）", "fund payments (元)"),
+            format_money(fund),
+            false,
         ),
-        (t("清算", "cleared"), status("cleared").to_string()),
-        (t("暂缓", "held"), status("held").to_string()),
-        (t("冲销", "reversed"), status("reversed").to_string()),
-        (t("排除", "excluded"), status("excluded").to_string()),
         (
-            t("拒收行（全部文件）", "rows rejected (all files)"),
-            format!("{} / {}", page.rejected, page.rows_read),
+            t("清算（元）", "cleared (元)"),
+            format_money(cleared),
+            false,
         ),
-        (t("基金支付", "fund payments"), format_money(fund)),
-        (t("清算金额", "cleared"), format_money(cleared)),
-        (t("暂缓金额", "held"), format_money(held)),
-        (t("扣减金额", "disputed"), format_money(disputed)),
+        (t("暂缓（元）", "held (元)"), format_money(held), false),
+        (
+            t("扣减（元）", "deducted (元)"),
+            format_money(disputed),
+            false,
+        ),
+        (
+            t("台账补拨（元）", "released from the ledger (元)"),
+            format_money(released),
+            false,
+        ),
+        (
+            t("清算笔数", "settlements cleared"),
+            count(status("cleared")),
+            false,
+        ),
+        (
+            t("暂缓笔数", "settlements held"),
+            count(status("held")),
+            false,
+        ),
+        (t("冲销笔数", "reversed"), count(status("reversed")), false),
+        (t("排除笔数", "excluded"), count(status("excluded")), false),
+        (
+            t("拒收行 / 读入行", "rows rejected / read"),
+            format!("{} / {}", count(page.rejected), count(page.rows_read)),
+            page.rejected > 0,
+        ),
+        (
+            t("搁置的医院目录", "hospital directories set aside"),
+            count(page.set_aside as u64),
+            page.set_aside > 0,
+        ),
     ];
-    let _ = write!(
-        html,
+    let mut html = format!(
         "<h2>{}</h2><div class=\"cards\">",
         t("本月概况", "The month")
     );
-    for (label, value) in cards {
+    for (label, value, warn) in cards {
+        let class = if warn { "card warn" } else { "card" };
         let _ = write!(
             html,
-            "<div class=\"card\"><b>{}</b><span>{}</span></div>",
+            "<div class=\"{class}\"><b>{}</b><span>{}</span></div>",
             esc(&value),
             esc(label)
         );
@@ -228,213 +217,296 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}svg text.l{{font-size:
         html,
         "</div><p class=\"note\">{}</p>",
         t(
-            "清算金额 + 暂缓金额 + 扣减金额 = 基金支付（不含冲销与排除的结算）。金额单位：元。",
-            "cleared + held + disputed = fund payments (reversed and excluded rows aside). Amounts in yuan."
+            "清算 + 暂缓 + 扣减 = 基金支付（不含冲销与排除的结算）；台账补拨为往月暂缓或扣款本月支付的金额，不在本月清算中。",
+            "cleared + held + deducted = fund payments (reversed and excluded rows aside); releases from the ledger pay earlier months' held or deducted money, outside this month's clearing."
         )
     );
+    html
+}
 
+/// The flows between provinces: a matrix insured × treatment province, shaded, with totals;
+/// the largest flows as bars.
+fn flows_section(page: &Page) -> String {
+    let t = |zh, en| page.t(zh, en);
+    let cells: BTreeMap<(String, String), i64> = page.flows.iter().cloned().collect();
+    let mut html = format!(
+        "<h2>{}</h2><p class=\"note\">{}</p>",
+        t("省际清算流向", "Flows between provinces"),
+        t(
+            "行：参保省（付款方），列：就医省（收款方）；格内为清算金额（万元），颜色越深金额越大，悬停可见精确金额（元）。",
+            "Rows: insured province (pays), columns: treatment province (receives); each cell the amount cleared (万元), darker for more; hover for the exact 元."
+        )
+    );
+    if cells.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"note\">{}</p>",
+            t("本月无跨省清算。", "No cross-province clearing this month.")
+        );
+        return html;
+    }
+    let name = |prov: &str| page.province(prov);
+    let _ = write!(
+        html,
+        "{}",
+        matrix(
+            &cells,
+            &name,
+            t("参保\\就医", "insured\\treatment"),
+            t("合计", "total")
+        )
+    );
     let mut flows: Vec<(String, i64)> = page
         .flows
         .iter()
         .map(|((a, b), v)| (format!("{} → {}", page.province(a), page.province(b)), *v))
         .collect();
     flows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let _ = write!(
-        html,
-        "<h2>{}</h2><p class=\"note\">{}</p>{}",
-        t("省际清算流向", "Flows between provinces"),
-        t(
-            "参保省 → 就医省：参保省应付给就医省的清算金额。",
-            "insured province → treatment province: what the insured province owes."
-        ),
-        bars(&flows, "#2c6fbb")
+    let shown = flows.len().min(TOP_FLOWS);
+    let chart_title = format!(
+        "{} {} {}（元，{}）",
+        t("最大的", "The"),
+        shown,
+        t("条流向", "largest flows"),
+        page.month
     );
-    let nets: Vec<(String, i64)> = page
+    let _ = write!(html, "{}", bars(&chart_title, &flows[..shown], "#2c6fbb"));
+    html
+}
+
+/// Province nets as a diverging bar chart, the table folded.
+fn nets_section(page: &Page) -> String {
+    let t = |zh, en| page.t(zh, en);
+    let mut net: BTreeMap<String, [i64; 4]> = page
         .nets
         .iter()
-        .map(|(p, (r, pay))| (page.province(p), r - pay))
+        .map(|(p, (r, pay))| (p.clone(), [*r, *pay, 0, 0]))
         .collect();
-    let net_rows: Vec<Vec<String>> = page
-        .nets
+    for ((insured, treatment), (_, amount)) in page.releases {
+        if insured != treatment {
+            net.entry(treatment.clone()).or_default()[2] += amount;
+            net.entry(insured.clone()).or_default()[3] += amount;
+        }
+    }
+    let mut items: Vec<(String, i64)> = net
         .iter()
-        .map(|(p, (r, pay))| {
+        .map(|(p, v)| (page.province(p), v[0] - v[1] + v[2] - v[3]))
+        .collect();
+    items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rows: Vec<Vec<String>> = net
+        .iter()
+        .map(|(p, v)| {
             vec![
                 page.province(p),
-                format_money(*r),
-                format_money(*pay),
-                format_money(r - pay),
+                format_money(v[0]),
+                format_money(v[1]),
+                format_money(v[0] - v[1]),
+                format_money(v[2]),
+                format_money(v[3]),
+                format_money(v[0] - v[1] + v[2] - v[3]),
             ]
         })
         .collect();
-    let _ = write!(
-        html,
-        "<h2>{}</h2>{}{}",
+    let chart_title = format!(
+        "{}（元，{}）",
         t(
-            "各省轧差（应收 − 应付）",
-            "Province nets (receivable − payable)"
+            "各省本月应结净额：正为应收，负为应付",
+            "Each province's net due: receives (+) or pays (−)"
         ),
-        bars(&nets, "#27ae60"),
+        page.month
+    );
+    format!(
+        "<h2>{}</h2>{}<details><summary>{}</summary>{}</details>",
+        t("各省轧差", "Province nets"),
+        if items.is_empty() {
+            String::new()
+        } else {
+            bars(&chart_title, &items, "#27ae60")
+        },
+        t("各省应收、应付明细", "Receivable and payable by province"),
         table(
             &[
                 t("省份", "province"),
                 t("应收", "receivable"),
                 t("应付", "payable"),
-                t("净额", "net")
+                t("净额", "net"),
+                t("补拨应收", "released receivable"),
+                t("补拨应付", "released payable"),
+                t("本月应结净额", "net due"),
             ],
-            &net_rows,
+            &rows,
             1
         )
-    );
+    )
+}
 
-    // By rule: count, held, deducted.
+/// Held and deducted money by rule, and the hospitals with the most questioned; rule codes
+/// link to their explanations below.
+fn problems_section(page: &Page) -> String {
+    let t = |zh, en| page.t(zh, en);
     let mut by_rule: BTreeMap<&str, (u64, i64, i64)> = BTreeMap::new();
-    let mut by_hospital: BTreeMap<&str, (u64, i64, i64)> = BTreeMap::new();
+    // Per hospital: findings, held, deducted, and money by rule (for its main rule).
+    let mut by_hospital: BTreeMap<&str, (u64, i64, i64, BTreeMap<&str, i64>)> = BTreeMap::new();
     for f in page.findings {
         let (held, deducted) = match f.level {
             Level::Hold => (f.amount.unwrap_or(0), 0),
             Level::Deduct => (0, f.amount.unwrap_or(0)),
             Level::Flag => (0, 0),
         };
-        for entry in [
-            Some(by_rule.entry(f.rule).or_default()),
-            f.fixmedins_code
-                .as_deref()
-                .map(|c| by_hospital.entry(c).or_default()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            entry.0 += 1;
-            entry.1 += held;
-            entry.2 += deducted;
+        let rule = by_rule.entry(f.rule).or_default();
+        rule.0 += 1;
+        rule.1 += held;
+        rule.2 += deducted;
+        if let Some(code) = f.fixmedins_code.as_deref() {
+            let h = by_hospital.entry(code).or_default();
+            h.0 += 1;
+            h.1 += held;
+            h.2 += deducted;
+            *h.3.entry(f.rule).or_default() += held + deducted;
         }
     }
-    let mut rule_rows: Vec<(&str, (u64, i64, i64))> =
-        by_rule.iter().map(|(k, v)| (*k, *v)).collect();
-    rule_rows.sort_by(|a, b| (b.1.1 + b.1.2).cmp(&(a.1.1 + a.1.2)).then(a.0.cmp(b.0)));
-    let rule_bars: Vec<(String, i64)> = rule_rows
-        .iter()
-        .filter(|(_, v)| v.1 + v.2 != 0)
-        .map(|(k, v)| {
-            (
-                format!(
-                    "{k} {}",
-                    rules::find(k)
-                        .map(|r| r.title())
-                        .unwrap_or_default()
-                        .split(" — ")
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches(k)
-                        .trim()
-                ),
-                v.1 + v.2,
-            )
-        })
-        .collect();
-    let rows: Vec<Vec<String>> = rule_rows
-        .iter()
-        .map(|(k, v)| {
-            let level = rules::find(k)
-                .map(|r| r.level.name().to_owned())
-                .unwrap_or_default();
-            vec![
-                k.to_string(),
-                level,
-                v.0.to_string(),
-                format_money(v.1),
-                format_money(v.2),
-            ]
-        })
-        .collect();
-    let _ = write!(
-        html,
-        "<h2>{}</h2>{}{}",
-        t(
-            "按规则：暂缓与扣减金额",
-            "By rule: held and disputed amounts"
-        ),
-        bar_or_none(&rule_bars, "#e67e22", page.lang),
-        table(
-            &[
-                t("规则", "rule"),
-                t("级别", "level"),
-                t("笔数", "findings"),
-                t("暂缓金额", "held"),
-                t("扣减金额", "deducted")
-            ],
-            &rows,
-            2
-        )
-    );
-    let mut hospital_rows: Vec<(&str, (u64, i64, i64))> =
-        by_hospital.iter().map(|(k, v)| (*k, *v)).collect();
-    hospital_rows.sort_by(|a, b| (b.1.1 + b.1.2).cmp(&(a.1.1 + a.1.2)).then(a.0.cmp(b.0)));
-    hospital_rows.truncate(20);
-    let rows: Vec<Vec<String>> = hospital_rows
+    let link = |code: &str| format!("<a href=\"#rule-{code}\">{code}</a>");
+    let mut rules: Vec<(&str, (u64, i64, i64))> = by_rule.iter().map(|(k, v)| (*k, *v)).collect();
+    rules.sort_by(|a, b| (b.1.1 + b.1.2).cmp(&(a.1.1 + a.1.2)).then(a.0.cmp(b.0)));
+    let rule_rows: Vec<Vec<String>> = rules
         .iter()
         .map(|(code, v)| {
             vec![
-                code.to_string(),
-                page.hospital_names.get(*code).cloned().unwrap_or_default(),
-                v.0.to_string(),
+                link(code),
+                esc(&rule_name(code)),
+                count(v.0),
                 format_money(v.1),
                 format_money(v.2),
             ]
         })
         .collect();
-    let _ = write!(
-        html,
-        "<h2>{}</h2>{}",
-        t(
-            "按医院：问题金额最多的 20 家",
-            "By hospital: the 20 with the most money questioned"
-        ),
-        table(
-            &[
-                t("机构编号", "code"),
-                t("机构名称", "name"),
-                t("问题笔数", "findings"),
-                t("暂缓金额", "held"),
-                t("扣减金额", "deducted")
-            ],
-            &rows,
-            2
-        )
-    );
-
-    html.push_str(&ledger_section(page));
-
-    let rows: Vec<Vec<String>> = by_rule
-        .keys()
-        .filter_map(|k| rules::find(k))
-        .map(|r| {
+    let bars_items: Vec<(String, i64)> = rules
+        .iter()
+        .filter(|(_, v)| v.1 + v.2 != 0)
+        .take(10)
+        .map(|(code, v)| (format!("{code} {}", rule_name(code)), v.1 + v.2))
+        .collect();
+    let mut hospitals: Vec<(&str, &(u64, i64, i64, BTreeMap<&str, i64>))> =
+        by_hospital.iter().map(|(k, v)| (*k, v)).collect();
+    hospitals.sort_by(|a, b| (b.1.1 + b.1.2).cmp(&(a.1.1 + a.1.2)).then(a.0.cmp(b.0)));
+    hospitals.truncate(TOP_HOSPITALS);
+    let hospital_rows: Vec<Vec<String>> = hospitals
+        .iter()
+        .map(|(code, v)| {
+            let main =
+                v.3.iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map(|(rule, _)| link(rule))
+                    .unwrap_or_default();
             vec![
-                r.code.to_owned(),
-                r.title().trim_start_matches(r.code).trim().to_owned(),
-                explanation(&r.doc(), page.lang),
+                esc(code),
+                esc(&page.hospital_names.get(*code).cloned().unwrap_or_default()),
+                main,
+                count(v.0),
+                format_money(v.1),
+                format_money(v.2),
             ]
         })
         .collect();
+    let chart_title = format!(
+        "{}（元，{}）",
+        t(
+            "暂缓与扣减金额最多的规则",
+            "Rules holding and deducting the most"
+        ),
+        page.month
+    );
+    let mut html = format!(
+        "<h2>{}</h2>",
+        t(
+            "问题金额：按规则与医院",
+            "Money questioned: by rule and by hospital"
+        )
+    );
+    if bars_items.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"note\">{}</p>",
+            t("本月无暂缓或扣减。", "Nothing held or deducted this month.")
+        );
+    } else {
+        html.push_str(&bars(&chart_title, &bars_items, "#e67e22"));
+    }
     let _ = write!(
         html,
-        "<h2>{}</h2>{}<p class=\"note\">{}</p></body></html>",
-        t("本月出现的规则说明", "The rules that found something"),
-        table(
+        "<div class=\"row\"><div>{}</div><div><p class=\"note\">{}</p>{}</div></div>",
+        table_with(
             &[
                 t("规则", "rule"),
                 t("名称", "name"),
-                t("说明", "explanation")
+                t("笔数", "findings"),
+                t("暂缓", "held"),
+                t("扣减", "deducted"),
             ],
-            &rows,
-            3
+            &rule_rows,
+            2,
+            &[0, 1, 2, 3, 4],
         ),
         t(
-            "全部规则见 `yidi rules`。",
-            "`yidi rules` lists every rule."
+            "问题金额最多的 20 家医院（主要规则为金额最多的规则）",
+            "The 20 hospitals with the most money questioned (main rule: the one questioning the most)"
+        ),
+        table_with(
+            &[
+                t("机构编号", "code"),
+                t("机构名称", "name"),
+                t("主要规则", "main rule"),
+                t("笔数", "findings"),
+                t("暂缓", "held"),
+                t("扣减", "deducted"),
+            ],
+            &hospital_rows,
+            3,
+            &[0, 1, 2, 3, 4, 5],
         )
     );
-    html.push('\n');
+    html
+}
+
+/// A rule's name, from the first line of its documentation.
+fn rule_name(code: &str) -> String {
+    rules::find(code)
+        .map(|r| r.title())
+        .unwrap_or_default()
+        .trim_start_matches(code)
+        .split(" — ")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// The rules that found something, each explained, folded.
+fn explanations_section(page: &Page) -> String {
+    let t = |zh, en| page.t(zh, en);
+    let mut codes: Vec<&str> = page.findings.iter().map(|f| f.rule).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut html = format!(
+        "<h2>{}</h2><p class=\"note\">{}</p>",
+        t("本月出现的规则说明", "The rules that found something"),
+        t(
+            "点击展开；全部规则见 `yidi rules`。",
+            "Click to unfold; `yidi rules` lists every rule."
+        )
+    );
+    for code in codes {
+        let Some(rule) = rules::find(code) else {
+            continue;
+        };
+        let _ = write!(
+            html,
+            "<details id=\"rule-{code}\"><summary>{code} {} [{}]</summary><p>{}</p></details>",
+            esc(&rule_name(code)),
+            rule.level.name(),
+            esc(&explanation(&rule.doc(), page.lang))
+        );
+    }
     html
 }
 
@@ -517,15 +589,4 @@ fn ledger_section(page: &Page) -> String {
             )
         }
     )
-}
-
-fn bar_or_none(items: &[(String, i64)], color: &str, lang: Lang) -> String {
-    if items.is_empty() {
-        match lang {
-            Lang::Zh => "<p class=\"note\">本月无暂缓或扣减。</p>".into(),
-            Lang::En => "<p class=\"note\">Nothing held or deducted this month.</p>".into(),
-        }
-    } else {
-        bars(items, color)
-    }
 }

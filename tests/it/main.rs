@@ -9,6 +9,8 @@
 //!   alone, and the registry's meta-tests (documentation, fixture, unique code).
 //! - `sample`: the bundled month gives exactly the findings its README documents, and
 //!   reruns are byte-identical.
+//! - `browser`: the reports rendered in headless Chromium stay within four screens and the
+//!   page width (the sample month, a generated city month in Chinese and English).
 //! - `cli`: the `yidi` binary end to end — the README's run on the sample month, `validate`,
 //!   exit statuses, the manifest, and bad input that must never panic.
 //! - `unattended`: cron-grade behaviour — runs killed at each point leave whole results,
@@ -24,6 +26,7 @@
 //! - `fuzz`: random damage to every kind of input file never panics, exits only as SPEC
 //!   §10 allows, and the counts add up (`YIDI_FUZZ_CASES` sets how many cases).
 
+mod browser;
 mod cli;
 mod fuzz;
 mod generate;

@@ -123,6 +123,30 @@ impl Progress {
         self.emit("message", text, None, None);
     }
 
+    /// The run's last line: how the month went. With `--log-format json` its figures are
+    /// fields too (`outcome`), for machines.
+    pub fn outcome(&self, text: &str, fields: &impl Serialize) {
+        match self.mode {
+            Mode::Json => {
+                #[derive(Serialize)]
+                struct Line<'a, F: Serialize> {
+                    stage: &'a str,
+                    message: &'a str,
+                    outcome: &'a F,
+                }
+                let line = Line {
+                    stage: "outcome",
+                    message: text,
+                    outcome: fields,
+                };
+                if let Ok(json) = serde_json::to_string(&line) {
+                    let _ = writeln!(std::io::stderr().lock(), "{json}");
+                }
+            }
+            _ => self.message(text),
+        }
+    }
+
     pub fn timings(&self) -> Vec<StageTiming> {
         self.timings.lock().map(|t| t.clone()).unwrap_or_default()
     }

@@ -513,8 +513,13 @@ fn drop_aside<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
-/// The run's last log line: how the month went, and where its results are.
-fn outcome_line(results: &Path, manifest: &Manifest, totals: &(i64, i64, i64, i64)) -> String {
+/// The run's last log line, and its figures as fields: how the month went, and where its
+/// results are.
+fn outcome(
+    results: &Path,
+    manifest: &Manifest,
+    totals: &(i64, i64, i64, i64),
+) -> (String, serde_json::Value) {
     let money = units::format_money_grouped;
     let status = |name: &str| manifest.settlement_statuses.get(name).copied().unwrap_or(0);
     let mut levels: BTreeMap<&str, u64> = BTreeMap::new();
@@ -525,7 +530,19 @@ fn outcome_line(results: &Path, manifest: &Manifest, totals: &(i64, i64, i64, i6
     }
     let level = |name: &str| levels.get(name).copied().unwrap_or(0);
     let (_, cleared, held, disputed) = *totals;
-    format!(
+    let fields = serde_json::json!({
+        "results": results.display().to_string(),
+        "cleared": { "settlements": status("cleared"), "amount": units::format_money(cleared) },
+        "held": { "settlements": status("held"), "amount": units::format_money(held) },
+        "deducted": { "amount": units::format_money(disputed) },
+        "reversed": { "settlements": status("reversed") },
+        "excluded": { "settlements": status("excluded") },
+        "findings": { "hold": level("hold"), "deduct": level("deduct"), "flag": level("flag") },
+        "rows": { "read": manifest.rows.read, "rejected": manifest.rows.rejected },
+        "set_aside": manifest.set_aside.iter().map(|s| &s.hospital_dir).collect::<Vec<_>>(),
+        "exit_code": manifest.exit_code,
+    });
+    let line = format!(
         "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}",
         results.display(),
         status("cleared"),
@@ -542,7 +559,8 @@ fn outcome_line(results: &Path, manifest: &Manifest, totals: &(i64, i64, i64, i6
         manifest.rows.read,
         manifest.set_aside.len(),
         manifest.exit_code
-    )
+    );
+    (line, fields)
 }
 
 /// 1 when some finding is at the `--fail-on` level or above, else 0.
@@ -921,7 +939,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &manifest.finished,
         &manifest.findings,
     )?;
-    progress.message(&outcome_line(&results, &manifest, &outcome_totals));
+    let (line, fields) = outcome(&results, &manifest, &outcome_totals);
+    progress.outcome(&line, &fields);
     Ok(Outcome {
         status,
         results,

@@ -423,3 +423,28 @@ fn the_last_log_line_tells_how_the_month_went() {
     });
     assert!(grouped, "grouped money in the report");
 }
+
+#[test]
+fn the_last_json_log_line_carries_the_outcome_as_fields() {
+    let month = TempMonth::sample();
+    let assert = yidi()
+        .args([
+            "run",
+            month.dir.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "--out",
+        ])
+        .arg(month.out())
+        .assert()
+        .code(0);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let last: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["stage"], "outcome");
+    let outcome = &last["outcome"];
+    let statuses = &manifest(&month.out().join(SAMPLE_MONTH))["settlement_statuses"];
+    assert_eq!(outcome["cleared"]["settlements"], statuses["cleared"]);
+    assert_eq!(outcome["held"]["settlements"], statuses["held"]);
+    assert_eq!(outcome["exit_code"], 0);
+    assert!(outcome["cleared"]["amount"].as_str().unwrap().contains('.'));
+}

@@ -521,6 +521,7 @@ fn outcome(
     totals: &(i64, i64, i64, i64),
 ) -> (String, serde_json::Value) {
     let money = units::format_money_grouped;
+    let count = report::charts::count;
     let status = |name: &str| manifest.settlement_statuses.get(name).copied().unwrap_or(0);
     let mut levels: BTreeMap<&str, u64> = BTreeMap::new();
     for count in &manifest.findings {
@@ -545,18 +546,18 @@ fn outcome(
     let line = format!(
         "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}",
         results.display(),
-        status("cleared"),
+        count(status("cleared")),
         money(cleared),
-        status("held"),
+        count(status("held")),
         money(held),
         money(disputed),
-        status("reversed"),
-        status("excluded"),
-        level("hold"),
-        level("deduct"),
-        level("flag"),
-        manifest.rows.rejected,
-        manifest.rows.read,
+        count(status("reversed")),
+        count(status("excluded")),
+        count(level("hold")),
+        count(level("deduct")),
+        count(level("flag")),
+        count(manifest.rows.rejected),
+        count(manifest.rows.read),
         manifest.set_aside.len(),
         manifest.exit_code
     );

@@ -22,6 +22,8 @@ fn sheet_error(path: &Path, error: XlsxError) -> OutputError {
 
 enum Cell {
     Money(f64),
+    /// A count, grouped by thousands.
+    Count(f64),
     Number(f64),
     Text(String),
     Empty,
@@ -40,6 +42,12 @@ fn cells(column: &Column, scale: Option<u32>, rows: usize) -> PolarsResult<Vec<C
                 .map(|v| v.map_or(Cell::Empty, |v| Cell::Money(v as f64 / divisor)))
                 .collect()
         }
+        (DataType::Int64, None) if column.name().ends_with("cnt") => series
+            .i64()?
+            .iter()
+            .take(rows)
+            .map(|v| v.map_or(Cell::Empty, |v| Cell::Count(v as f64)))
+            .collect(),
         (DataType::Int64, None) => series
             .i64()?
             .iter()
@@ -105,7 +113,9 @@ impl<'a> Sheet<'a> {
 pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold().set_text_wrap();
+    // Money and counts grouped by thousands, right-aligned as numbers are.
     let money = Format::new().set_num_format("#,##0.00");
+    let grouped = Format::new().set_num_format("#,##0");
     let mut notes = Vec::new();
     for Sheet {
         name,
@@ -159,6 +169,7 @@ pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
                 let (row, col) = (r as u32 + 1, c as u16);
                 match &column[r] {
                     Cell::Money(v) => sheet.write_number_with_format(row, col, *v, &money),
+                    Cell::Count(v) => sheet.write_number_with_format(row, col, *v, &grouped),
                     Cell::Number(v) => sheet.write_number(row, col, *v),
                     Cell::Text(v) => sheet.write_string(row, col, v),
                     Cell::Empty => continue,

@@ -232,9 +232,13 @@ fn flows_section(page: &Page) -> String {
     let mut html = format!(
         "<h2>{}</h2><p class=\"note\">{}</p>",
         t("省际清算流向", "Flows between provinces"),
-        t(
-            "行：参保省（付款方），列：就医省（收款方）；格内为清算金额（万元），颜色越深金额越大，悬停可见精确金额（元）。",
-            "Rows: insured province (pays), columns: treatment province (receives); each cell the amount cleared (万元), darker for more; hover for the exact 元."
+        format!(
+            "{} {}",
+            page.month,
+            t(
+                "行：参保省（付款方），列：就医省（收款方）；格内为清算金额（万元），颜色越深金额越大，悬停可见精确金额（元）。",
+                "rows: insured province (pays), columns: treatment province (receives); each cell the amount cleared (万元), darker for more; hover for the exact 元."
+            )
         )
     );
     if cells.is_empty() {

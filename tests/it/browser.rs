@@ -124,6 +124,21 @@ fn the_reports_render_within_four_screens_and_the_page_width() {
         out.to_str().unwrap(),
     ]);
     assert_fits(&browser, &out.join(SAMPLE_MONTH).join("report.html"));
+    // The next month, with the ledger's section (SPEC §13).
+    let november = sample.with_file_name("2026-11");
+    yidi(&[
+        "run",
+        november.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report = out.join("2026-11").join("report.html");
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("挂账台账")
+    );
+    assert_fits(&browser, &report);
 
     let generated = tmp.path().join("city");
     yidi(&[

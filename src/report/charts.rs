@@ -140,7 +140,7 @@ pub fn matrix(
         // 万元 with no decimals: a cell is a glance, the tooltip the figure.
         let yuan_wan = (fen as f64 / 1_000_000.0).round() as i64;
         if yuan_wan == 0 && fen != 0 {
-            "<1".to_owned()
+            if fen < 0 { "−<1" } else { "<1" }.to_owned()
         } else {
             let sign = if yuan_wan < 0 { "−" } else { "" };
             format!("{sign}{}", count(yuan_wan.unsigned_abs()))

@@ -377,7 +377,7 @@ fn problems_section(page: &Page) -> String {
         .map(|(code, v)| {
             vec![
                 link(code),
-                esc(&rule_name(code)),
+                esc(&rule_name(code, page.lang)),
                 count(v.0),
                 format_money(v.1),
                 format_money(v.2),
@@ -388,7 +388,7 @@ fn problems_section(page: &Page) -> String {
         .iter()
         .filter(|(_, v)| v.1 + v.2 != 0)
         .take(10)
-        .map(|(code, v)| (format!("{code} {}", rule_name(code)), v.1 + v.2))
+        .map(|(code, v)| (format!("{code} {}", rule_name(code, page.lang)), v.1 + v.2))
         .collect();
     let mut hospitals: Vec<(&str, &(u64, i64, i64, BTreeMap<&str, i64>))> =
         by_hospital.iter().map(|(k, v)| (*k, v)).collect();
@@ -472,17 +472,16 @@ fn problems_section(page: &Page) -> String {
     html
 }
 
-/// A rule's name, from the first line of its documentation.
-fn rule_name(code: &str) -> String {
-    rules::find(code)
-        .map(|r| r.title())
-        .unwrap_or_default()
-        .trim_start_matches(code)
-        .split(" — ")
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned()
+/// A rule's name in the page's language, from the first line of its documentation
+/// (`CODE 中文名 — English name`).
+fn rule_name(code: &str, lang: Lang) -> String {
+    let title = rules::find(code).map(|r| r.title()).unwrap_or_default();
+    let mut names = title.trim_start_matches(code).split(" — ");
+    let zh = names.next().unwrap_or("").trim();
+    match (lang, names.next()) {
+        (Lang::En, Some(en)) => en.trim().to_owned(),
+        _ => zh.to_owned(),
+    }
 }
 
 /// The rules that found something, each explained, folded.
@@ -506,7 +505,7 @@ fn explanations_section(page: &Page) -> String {
         let _ = write!(
             html,
             "<details id=\"rule-{code}\"><summary>{code} {} [{}]</summary><p>{}</p></details>",
-            esc(&rule_name(code)),
+            esc(&rule_name(code, page.lang)),
             rule.level.name(),
             esc(&explanation(&rule.doc(), page.lang))
         );

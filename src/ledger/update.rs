@@ -440,3 +440,94 @@ pub fn decisions_of(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entry(k: usize, kind: Kind, amount: i64, deductions: i64, month: &str) -> Entry {
+        Entry {
+            fixmedins_code: "H44010000001".into(),
+            setl_id: format!("S{k:03}").as_str().into(),
+            psn_no: format!("P{k}"),
+            insuplc_admdvs: ["360100", "430100", "440300"][k % 3].to_owned(),
+            fix_blng_admdvs: "440100".to_owned(),
+            clr_type: "21".to_owned(),
+            first_month: month.to_owned(),
+            since: month.to_owned(),
+            kind,
+            amount: if kind == Kind::Closed { 0 } else { amount },
+            fund_pay_sumamt: amount.max(deductions),
+            paid: 0,
+            deductions: if kind == Kind::Hold { deductions } else { 0 },
+            rules: "FIL001".to_owned(),
+            last_event: (kind == Kind::Closed).then_some(Event::Paid),
+            last_event_month: (kind == Kind::Closed).then(|| month.to_owned()),
+        }
+    }
+
+    proptest! {
+        /// Whatever the events, per kind: pending at the start + opened = settled + pending
+        /// now; releases are the paid events' money; every decision applies or is rejected.
+        #[test]
+        fn the_balance_holds_whatever_the_events(
+            previous in prop::collection::vec((0..3usize, 0..100_000i64, 0..5_000i64, 0..8i64), 0..30),
+            reversed in prop::collection::vec(0..40usize, 0..6),
+            decisions in prop::collection::vec((0..40usize, any::<bool>(), prop::option::of(-10..120_000i64)), 0..30),
+            opened in prop::collection::vec((0..2usize, 1..100_000i64), 0..10),
+            close_overdue in any::<bool>(),
+        ) {
+            let mut ledger = Ledger::default();
+            for (k, (kind, amount, deductions, age)) in previous.iter().enumerate() {
+                let kind = [Kind::Hold, Kind::Deduct, Kind::Closed][*kind];
+                let month = format!("2026-{:02}", 10 - age);
+                let e = entry(k, kind, *amount, (*deductions).min(*amount), &month);
+                ledger.entries.insert(e.key(), e);
+            }
+            let reversals: Vec<Key> = reversed
+                .iter()
+                .filter_map(|k| ledger.entries.keys().nth(*k).cloned())
+                .collect();
+            let decisions: Vec<Decision> = decisions
+                .iter()
+                .enumerate()
+                .map(|(line, (k, pay, amount))| Decision {
+                    line: line as u64 + 2,
+                    fixmedins_code: "H44010000001".to_owned(),
+                    setl_id: format!("S{k:03}"),
+                    pay: *pay,
+                    amount: *amount,
+                    decided_by: "A".to_owned(),
+                    decided_at: 0,
+                    note: None,
+                })
+                .collect();
+            let opened: Vec<Entry> = opened
+                .iter()
+                .enumerate()
+                .map(|(k, (kind, amount))| {
+                    entry(100 + k, [Kind::Hold, Kind::Deduct][*kind], *amount, 0, "2026-11")
+                })
+                .collect();
+            let mut config = Config::default();
+            config.defaults.close_overdue = close_overdue;
+            config.defaults.hold_months = 2;
+            config.defaults.appeal_months = 1;
+            let update = update(&ledger, "2026-11", &config, &reversals, &decisions, opened, "decisions.csv");
+            prop_assert!(update.balance.hold.holds(), "{:?}", update.balance);
+            prop_assert!(update.balance.deduct.holds(), "{:?}", update.balance);
+            let released: i64 = update.events.iter().map(|e| e.released_amount).sum();
+            prop_assert_eq!(released, update.releases.values().map(|v| v.1).sum::<i64>());
+            let decided = update.events.iter().filter(|e| e.decided_by.is_some()).count();
+            prop_assert_eq!(decided + update.rejects.len(), decisions.len());
+            for e in &update.events {
+                prop_assert!(e.released_amount >= 0);
+                prop_assert!(e.released_amount <= e.settled.max(0) || e.kind == Kind::Closed);
+            }
+            for e in update.ledger.entries.values() {
+                prop_assert!(e.kind != Kind::Closed || e.amount == 0);
+            }
+        }
+    }
+}

@@ -278,3 +278,126 @@ fn overdue_entries_close_with_close_overdue() {
     assert_eq!(converted["overdue"], "0");
     assert!(ledger.iter().all(|e| e["kind"] != "hold"));
 }
+
+/// The reversal row of `original` (a setlinfo line), `id`, settled at `time`.
+fn reversal_of(header: &str, original: &str, id: &str, time: &str) -> String {
+    let columns: Vec<&str> = header.split(',').collect();
+    let mut fields: Vec<String> = original.split(',').map(str::to_owned).collect();
+    let at = |name: &str| columns.iter().position(|c| *c == name).unwrap();
+    for k in at("medfee_sumamt")..=at("hosp_part_amt") {
+        let v = &fields[k];
+        fields[k] = match v.strip_prefix('-') {
+            Some(positive) => positive.to_owned(),
+            None if v == "0.00" || v.is_empty() => v.clone(),
+            None => format!("-{v}"),
+        };
+    }
+    fields[at("setl_id")] = id.to_owned();
+    fields[at("setl_time")] = time.to_owned();
+    fields[at("refd_setl_flag")] = "1".to_owned();
+    fields[at("init_setl_id")] = original.split(',').next().unwrap().to_owned();
+    fields.join(",")
+}
+
+#[test]
+fn a_third_month_appeals_a_converted_deduction_and_reverses_a_paid_entry_late() {
+    let (tmp, out) = two_months();
+    // December: the appeal of the deductions left open in November succeeds; a hold is
+    // refused; and the hospital reverses a settlement the agency paid in November.
+    let december = tmp.path().join("2026-12");
+    copy_dir(&sample("2026-11"), &december);
+    std::fs::remove_dir_all(december.join("exports")).unwrap();
+    let text = std::fs::read_to_string(sample("2026-10").join("exports/H36010000001/setlinfo.csv"))
+        .unwrap();
+    let header = text.lines().next().unwrap().trim_start_matches('\u{feff}');
+    let original = text
+        .lines()
+        .find(|l| l.starts_with("S3601202610003,"))
+        .unwrap();
+    let exports = december.join("exports/H36010000001");
+    std::fs::create_dir_all(&exports).unwrap();
+    std::fs::write(
+        exports.join("setlinfo.csv"),
+        format!(
+            "{header}\n{}\n",
+            reversal_of(header, original, "R3601202612001", "2026-12-03 09:00:00")
+        ),
+    )
+    .unwrap();
+    let fees =
+        std::fs::read_to_string(sample("2026-10").join("exports/H36010000001/feedetail.csv"))
+            .unwrap();
+    std::fs::write(
+        exports.join("feedetail.csv"),
+        fees.lines().next().unwrap().to_owned() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        december.join("decisions.csv"),
+        "fixmedins_code,setl_id,decision,amount,decided_by,decided_at,note\n\
+         H43040000001,S4304202610002,pay,,A43001,2026-12-10 10:00:00,申诉成立\n\
+         H44010000001,S4401202610002,refuse,,A44001,2026-12-11 10:00:00,明细不全：拒付\n",
+    )
+    .unwrap();
+    run(&december, &out, &[]).code(0);
+    let dec = out.join("2026-12");
+    let events: Vec<String> = csv_rows(&dec.join("ledger_events.csv"))
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}",
+                e["setl_id"], e["kind"], e["event"], e["settled"], e["released_amount"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "S3601202610003 closed reversed 0.00 0.00",
+            "S4304202610002 deduct paid 11.47 11.47",
+            "S4401202610002 hold refused 416.50 0.00",
+        ]
+    );
+    // The late reversal takes back the 816.00 paid in November: nothing else.
+    let reversal = csv_rows(&dec.join("settlements.csv"))
+        .into_iter()
+        .find(|s| s["setl_id"] == "R3601202612001")
+        .unwrap();
+    assert_eq!(
+        (
+            &reversal["status"][..],
+            &reversal["cleared_amount"][..],
+            &reversal["disputed_amount"][..]
+        ),
+        ("cleared", "-816.00", "0.00")
+    );
+    let ledger = csv_rows(&dec.join("ledger.csv"));
+    let appealed = ledger
+        .iter()
+        .find(|e| e["setl_id"] == "S4304202610002")
+        .unwrap();
+    assert_eq!(
+        (
+            &appealed["kind"][..],
+            &appealed["paid"][..],
+            &appealed["since"][..]
+        ),
+        ("closed", "246.50", "2026-11")
+    );
+    let manifest = manifest(&dec);
+    for kind in ["hold", "deduct"] {
+        let b = &manifest["ledger"]["balance"][kind];
+        let get = |k: &str| fen(b[k].as_str().unwrap());
+        assert_eq!(
+            get("start") + get("opened"),
+            get("settled") + get("now"),
+            "{kind}"
+        );
+    }
+    // November's pending money is December's start.
+    let november = self::manifest(&out.join("2026-11"));
+    assert_eq!(
+        manifest["ledger"]["balance"]["hold"]["start"],
+        november["ledger"]["balance"]["hold"]["now"]
+    );
+}

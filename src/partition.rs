@@ -289,7 +289,7 @@ impl Spill {
             let sink = ParquetSink::create(
                 &part_path(&self.root, table, part),
                 &like.clear(),
-                Box::new(crate::run::input_scale(table)) as Scale,
+                Box::new(crate::ingest::schema::input_scale(table)) as Scale,
                 ParquetCompression::Lz4Raw,
                 true,
             )?
@@ -320,7 +320,7 @@ impl Spill {
                 let sink = ParquetSink::create(
                     &part_path(&root, table, "empty"),
                     &crate::ingest::empty_hospital_frame(table),
-                    Box::new(crate::run::input_scale(table)) as Scale,
+                    Box::new(crate::ingest::schema::input_scale(table)) as Scale,
                     ParquetCompression::Lz4Raw,
                     true,
                 )?;
@@ -390,7 +390,7 @@ impl FilingSpill {
         Ok(ParquetSink::create(
             path,
             &like.clear(),
-            Box::new(crate::run::input_scale(Table::Filings)) as Scale,
+            Box::new(crate::ingest::schema::input_scale(Table::Filings)) as Scale,
             ParquetCompression::Lz4Raw,
             mask,
         )?

@@ -109,7 +109,7 @@ pub fn format_money_grouped(fen: i64) -> String {
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let mut grouped = String::with_capacity(int.len() + int.len() / 3);
     for (k, c) in int.chars().enumerate() {
-        if k > 0 && (int.len() - k) % 3 == 0 {
+        if k > 0 && (int.len() - k).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

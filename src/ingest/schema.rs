@@ -383,6 +383,16 @@ const SUMMARY: &[Column] = &[
     money("acct_pay"),
 ];
 
+/// The decimal scale of a column of an input table's frame (money, ratios, quantities and
+/// prices are scaled integers).
+pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
+    move |name: &str| {
+        table
+            .column_index(name)
+            .and_then(|i| table.columns()[i].kind.scale())
+    }
+}
+
 /// Columns holding personal data, masked in everything written (SPEC §9).
 pub const PII_COLUMNS: &[&str] = &["certno", "psn_name"];
 

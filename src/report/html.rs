@@ -229,17 +229,14 @@ fn totals_section(page: &Page) -> String {
 fn flows_section(page: &Page) -> String {
     let t = |zh, en| page.t(zh, en);
     let cells: BTreeMap<(String, String), i64> = page.flows.iter().cloned().collect();
+    let how = t(
+        "行：参保省（付款方），列：就医省（收款方）；格内为清算金额（万元），颜色越深金额越大，悬停可见精确金额（元）。",
+        "rows: insured province (pays), columns: treatment province (receives); each cell the amount cleared (万元), darker for more; hover for the exact 元.",
+    );
     let mut html = format!(
-        "<h2>{}</h2><p class=\"note\">{}</p>",
+        "<h2>{}</h2><p class=\"note\">{} {how}</p>",
         t("省际清算流向", "Flows between provinces"),
-        format!(
-            "{} {}",
-            page.month,
-            t(
-                "行：参保省（付款方），列：就医省（收款方）；格内为清算金额（万元），颜色越深金额越大，悬停可见精确金额（元）。",
-                "rows: insured province (pays), columns: treatment province (receives); each cell the amount cleared (万元), darker for more; hover for the exact 元."
-            )
-        )
+        page.month,
     );
     if cells.is_empty() {
         let _ = write!(
@@ -344,13 +341,21 @@ fn nets_section(page: &Page) -> String {
     )
 }
 
+/// A hospital's findings and the money they question, in all and by rule (its main rule).
+#[derive(Default)]
+struct Questioned<'a> {
+    findings: u64,
+    held: i64,
+    deducted: i64,
+    by_rule: BTreeMap<&'a str, i64>,
+}
+
 /// Held and deducted money by rule, and the hospitals with the most questioned; rule codes
 /// link to their explanations below.
 fn problems_section(page: &Page) -> String {
     let t = |zh, en| page.t(zh, en);
     let mut by_rule: BTreeMap<&str, (u64, i64, i64)> = BTreeMap::new();
-    // Per hospital: findings, held, deducted, and money by rule (for its main rule).
-    let mut by_hospital: BTreeMap<&str, (u64, i64, i64, BTreeMap<&str, i64>)> = BTreeMap::new();
+    let mut by_hospital: BTreeMap<&str, Questioned> = BTreeMap::new();
     for f in page.findings {
         let (held, deducted) = match f.level {
             Level::Hold => (f.amount.unwrap_or(0), 0),
@@ -363,10 +368,10 @@ fn problems_section(page: &Page) -> String {
         rule.2 += deducted;
         if let Some(code) = f.fixmedins_code.as_deref() {
             let h = by_hospital.entry(code).or_default();
-            h.0 += 1;
-            h.1 += held;
-            h.2 += deducted;
-            *h.3.entry(f.rule).or_default() += held + deducted;
+            h.findings += 1;
+            h.held += held;
+            h.deducted += deducted;
+            *h.by_rule.entry(f.rule).or_default() += held + deducted;
         }
     }
     let link = |code: &str| format!("<a href=\"#rule-{code}\">{code}</a>");
@@ -390,25 +395,27 @@ fn problems_section(page: &Page) -> String {
         .take(10)
         .map(|(code, v)| (format!("{code} {}", rule_name(code, page.lang)), v.1 + v.2))
         .collect();
-    let mut hospitals: Vec<(&str, &(u64, i64, i64, BTreeMap<&str, i64>))> =
+    let mut hospitals: Vec<(&str, &Questioned)> =
         by_hospital.iter().map(|(k, v)| (*k, v)).collect();
-    hospitals.sort_by(|a, b| (b.1.1 + b.1.2).cmp(&(a.1.1 + a.1.2)).then(a.0.cmp(b.0)));
+    let questioned = |q: &Questioned| q.held + q.deducted;
+    hospitals.sort_by(|a, b| questioned(b.1).cmp(&questioned(a.1)).then(a.0.cmp(b.0)));
     hospitals.truncate(TOP_HOSPITALS);
     let hospital_rows: Vec<Vec<String>> = hospitals
         .iter()
         .map(|(code, v)| {
-            let main =
-                v.3.iter()
-                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                    .map(|(rule, _)| link(rule))
-                    .unwrap_or_default();
+            let main = v
+                .by_rule
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(rule, _)| link(rule))
+                .unwrap_or_default();
             vec![
                 esc(code),
                 esc(&page.hospital_names.get(*code).cloned().unwrap_or_default()),
                 main,
-                count(v.0),
-                format_money(v.1),
-                format_money(v.2),
+                count(v.findings),
+                format_money(v.held),
+                format_money(v.deducted),
             ]
         })
         .collect();

@@ -634,7 +634,8 @@ fn typed_parquet_inputs_give_identical_frames() {
         let rows = frame.filter(&mask).unwrap().drop("hospital_dir").unwrap();
         // Money as Decimal(18, 2), dates as Date, times as Datetime: what an analyst's tool writes.
         let mut decimal =
-            yidi::output::table::with_decimals(&rows, &yidi::run::input_scale(table)).unwrap();
+            yidi::output::table::with_decimals(&rows, &yidi::ingest::schema::input_scale(table))
+                .unwrap();
         let rel = format!("{dir}/{}", table.name());
         std::fs::remove_file(typed.path(&format!("{rel}.csv"))).unwrap();
         ParquetWriter::new(std::fs::File::create(typed.path(&format!("{rel}.parquet"))).unwrap())

@@ -284,9 +284,8 @@ fn reversal_of(header: &str, original: &str, id: &str, time: &str) -> String {
     let columns: Vec<&str> = header.split(',').collect();
     let mut fields: Vec<String> = original.split(',').map(str::to_owned).collect();
     let at = |name: &str| columns.iter().position(|c| *c == name).unwrap();
-    for k in at("medfee_sumamt")..=at("hosp_part_amt") {
-        let v = &fields[k];
-        fields[k] = match v.strip_prefix('-') {
+    for v in &mut fields[at("medfee_sumamt")..=at("hosp_part_amt")] {
+        *v = match v.strip_prefix('-') {
             Some(positive) => positive.to_owned(),
             None if v == "0.00" || v.is_empty() => v.clone(),
             None => format!("-{v}"),

@@ -1,0 +1,372 @@
+//! Checking a month: each part by insured province (SPEC §11) through scope, matching, §6,
+//! the rules and the clearing; then the parts put together, AMT003 judged over the month,
+//! and the ledger's step (SPEC §13).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::{DataFrame, PlHashSet, PlSmallStr};
+
+use super::MonthOptions;
+use crate::ingest::{self, Month, Table};
+use crate::ledger::{self, Ledger};
+use crate::output::key_ranges::{self, KeyRanges};
+use crate::progress::Progress;
+use crate::rules::amount::summary_disagrees::Tally;
+use crate::rules::{self, Finding};
+use crate::units;
+use crate::{clearing, line_audit, matching, model, partition, payment, scope};
+
+/// What checking a month gives.
+pub struct Checked {
+    /// Sorted by SPEC §9's key.
+    pub findings: Vec<Finding>,
+    /// The `settlements` table, by ranges of its key.
+    pub settlements: KeyRanges,
+    /// `clearing_by_area`, `clearing_by_province`, `province_net`, `problems_by_hospital`.
+    pub clearing: Vec<(&'static str, DataFrame)>,
+    /// Settlement rows per status.
+    pub statuses: BTreeMap<&'static str, u64>,
+    /// The clearing groups behind the clearing tables.
+    pub groups: clearing::Clearing,
+    pub region_names: BTreeMap<String, String>,
+    pub hospital_names: BTreeMap<String, String>,
+    /// The ledger's step of the month (SPEC §13).
+    pub ledger: ledger::update::Update,
+    /// Releases by (insured province, treatment province): (count, fen).
+    pub releases: BTreeMap<(String, String), (u64, i64)>,
+}
+
+impl Checked {
+    /// (fund, cleared, held, disputed) over the clearing, fen.
+    pub fn totals(&self) -> (i64, i64, i64, i64) {
+        let money = |name: &str| {
+            let k = clearing::CLEARING_MONEY
+                .iter()
+                .position(|m| *m == name)
+                .expect("a money column");
+            self.groups
+                .by_province
+                .values()
+                .map(|t| t.money[k])
+                .sum::<i64>()
+        };
+        (
+            money("fund_pay_sumamt"),
+            money("cleared_amount"),
+            money("held_amount"),
+            money("disputed_amount"),
+        )
+    }
+}
+
+/// Two parts with at most this many settlement rows and fee lines together are checked
+/// side by side (a province's month has parts of about 700 000; a national month's, 10
+/// million).
+const SIDE_BY_SIDE_ROWS: usize = 4 << 20;
+
+/// The steps of checking a part, as the log and the manifest time them.
+/// (`read`: a part's rows read back from its files, with its persons' enrollment and
+/// year-to-date rows.)
+const PHASES: [&str; 6] = ["read", "model", "match", "policy", "rules", "clearing"];
+
+/// What checking one part of a month gives, before the parts are put together.
+struct Part {
+    findings: Vec<Finding>,
+    settlements: DataFrame,
+    statuses: BTreeMap<&'static str, u64>,
+    groups: clearing::Clearing,
+    /// The part's rows of the directories with a summary, for AMT003.
+    tally: Tally,
+    /// Of each of [`PHASES`].
+    seconds: [f64; 6],
+    /// The ledger entries its rows open, and the previous entries its reversals close.
+    opened: Vec<ledger::Entry>,
+    closed_entries: Vec<ledger::Key>,
+}
+
+/// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
+/// month (or a whole month), and each settlement row's status.
+fn check_part(
+    month: &mut Month,
+    options: &MonthOptions,
+    only: Option<&str>,
+    summary_dirs: &PlHashSet<&str>,
+    previous: &Ledger,
+) -> Part {
+    let mut seconds = [0.0; 6];
+    let mut clock = std::time::Instant::now();
+    let mut lap = |k: usize| {
+        seconds[k] += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+    };
+    let (year, _) = units::parse_month(&options.month).expect("a checked month");
+    let model = model::Model::new(month, year);
+    let tally = Tally::of(&model.settlements, summary_dirs);
+    lap(1);
+    let scope = scope::classify(
+        &model.settlements,
+        &model.hospitals,
+        &options.month,
+        previous,
+    );
+    let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
+    lap(2);
+    let expected = payment::compute(&model, &scope);
+    let line_owner = payment::attach_lines(&model, &scope);
+    let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
+    lap(3);
+    let ctx = rules::Context {
+        model: &model,
+        scope: &scope,
+        outcomes: &outcomes,
+        expected: &expected,
+        line_owner: &line_owner,
+        line_item: &line_item,
+        config: &options.config,
+        lang: options.lang,
+        month: &options.month,
+        previous,
+    };
+    let findings = rules::run(&ctx, only, &|| ());
+    lap(4);
+    let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
+    let mut statuses = BTreeMap::new();
+    for row in &rows {
+        *statuses.entry(row.status.name()).or_default() += 1;
+    }
+    let settlements =
+        clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
+    let groups = clearing::clear(&model, &scope, &rows);
+    let opened = ledger::update::opened(&model, &scope, &rows, &findings, &options.month);
+    let closed_entries = scope.closed_entries.clone();
+    lap(5);
+    drop((rows, line_item, line_owner, expected, outcomes, scope));
+    drop_aside(model);
+    Part {
+        findings,
+        settlements,
+        statuses,
+        groups,
+        tally,
+        seconds,
+        opened,
+        closed_entries,
+    }
+}
+
+/// Scope, matching, §6 and the rules (all, or the one `only` names) over a whole month
+/// held in memory, continuing the `previous` month's ledger, and each settlement row's
+/// status.
+pub fn check(
+    month: &mut Month,
+    options: &MonthOptions,
+    only: Option<&str>,
+    progress: &Progress,
+    previous: &Ledger,
+) -> Checked {
+    let mut part = check_part(month, options, only, &PlHashSet::default(), previous);
+    for (name, seconds) in PHASES.iter().zip(part.seconds).skip(1) {
+        progress.record(name, seconds, "one part");
+    }
+    let mut settlements = KeyRanges::held();
+    settlements
+        .push(std::mem::take(&mut part.settlements))
+        .expect("held in memory");
+    assemble(
+        vec![part],
+        settlements,
+        month,
+        Vec::new(),
+        options,
+        previous,
+    )
+}
+
+/// Checks a month part by part (SPEC §11): each insured province's settlements and fee
+/// lines (spilled under `inputs/` as they were read) with its filings; then AMT003 over
+/// the whole month, from the parts' tallies.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_parts(
+    month: &Month,
+    spilled: &partition::Spilled,
+    filing_parts: &[PlSmallStr],
+    dir: &Path,
+    options: &MonthOptions,
+    sizes: key_ranges::Sizes,
+    progress: &Progress,
+    previous: &Ledger,
+) -> Result<Checked, crate::error::OutputError> {
+    let mut settlements = KeyRanges::new(&spilled.by_hospital, sizes, dir)?;
+    let spilled = &spilled.parts;
+    let mut names: Vec<PlSmallStr> = spilled.keys().chain(filing_parts).cloned().collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        // No settlement and no filing accepted: one empty part gives the empty tables.
+        names.push(PlSmallStr::EMPTY);
+    }
+    let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
+    let stage = progress.stage("parts", names.len() as u64, "parts");
+    let check_one = |name: &PlSmallStr| -> Result<Part, crate::error::OutputError> {
+        let clock = std::time::Instant::now();
+        let (setlinfo, feedetail) = if spilled.contains_key(name) {
+            partition::read_part(dir, name)?
+        } else {
+            (
+                ingest::empty_hospital_frame(Table::Setlinfo),
+                ingest::empty_hospital_frame(Table::Feedetail),
+            )
+        };
+        let filings = partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
+        let mut part = partition::month_of(month, setlinfo, feedetail, filings)
+            .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
+        let read = clock.elapsed().as_secs_f64();
+        let mut checked = check_part(&mut part, options, None, &summary_dirs, previous);
+        checked.seconds[0] = read;
+        stage.inc(1);
+        Ok(checked)
+    };
+    // Two small parts at a time: one part's steps do not keep both cores busy. A large
+    // part (a national month's) is checked alone, so that memory holds one at a time.
+    let rows = |name: &PlSmallStr| spilled.get(name).copied().unwrap_or(0);
+    // Each part's settlements go to their key ranges at once (a national month's would
+    // not fit in memory together).
+    let mut parts = Vec::with_capacity(names.len());
+    let mut keep = |mut part: Part| -> Result<(), crate::error::OutputError> {
+        settlements.push(std::mem::take(&mut part.settlements))?;
+        parts.push(part);
+        Ok(())
+    };
+    let mut k = 0;
+    while k < names.len() {
+        match names.get(k + 1) {
+            Some(next) if rows(&names[k]) + rows(next) <= SIDE_BY_SIDE_ROWS => {
+                let (a, b) = rayon::join(|| check_one(&names[k]), || check_one(next));
+                keep(a?)?;
+                keep(b?)?;
+                k += 2;
+            }
+            _ => {
+                keep(check_one(&names[k])?)?;
+                k += 1;
+            }
+        }
+    }
+    stage.finish(&format!("{} parts by insured province", names.len()));
+    let mut seconds = [0.0; 6];
+    for part in &parts {
+        for (total, s) in seconds.iter_mut().zip(part.seconds) {
+            *total += s;
+        }
+    }
+    for (name, seconds) in PHASES.iter().zip(seconds) {
+        progress.record(name, seconds, &format!("over {} parts", names.len()));
+    }
+    let mut tally = Tally::default();
+    for part in &mut parts {
+        tally.merge(std::mem::take(&mut part.tally));
+    }
+    let amt003 = if options.config.defaults.is_enabled("AMT003") {
+        rules::amount::summary_disagrees::findings(
+            &month.summary,
+            &tally,
+            &model::hospitals(&month.hospitals),
+            options.lang,
+        )
+    } else {
+        Vec::new()
+    };
+    Ok(assemble(
+        parts,
+        settlements,
+        month,
+        amt003,
+        options,
+        previous,
+    ))
+}
+
+/// The month's results from its parts' (and month-wide `more` findings).
+fn assemble(
+    parts: Vec<Part>,
+    settlements: KeyRanges,
+    month: &Month,
+    more: Vec<Finding>,
+    options: &MonthOptions,
+    previous: &Ledger,
+) -> Checked {
+    use rayon::prelude::*;
+    let mut findings = more;
+    let mut statuses: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut groups = clearing::Clearing::default();
+    let mut opened = Vec::new();
+    let mut closed_entries = Vec::new();
+    for part in parts {
+        findings.extend(part.findings);
+        for (status, n) in part.statuses {
+            *statuses.entry(status).or_default() += n;
+        }
+        groups.merge(part.groups);
+        opened.extend(part.opened);
+        closed_entries.extend(part.closed_entries);
+    }
+    findings.par_sort_by(Finding::sort_cmp);
+    // The ledger's step (SPEC §13): reversals, decisions, time, and the month's entries.
+    let decisions = month
+        .decisions
+        .as_ref()
+        .map(ledger::update::decisions_of)
+        .transpose()
+        .expect("the decisions frame has its columns")
+        .unwrap_or_default();
+    let decisions_file = month
+        .files
+        .iter()
+        .find(|f| f.table == "decisions")
+        .map_or_else(|| "decisions.csv".to_owned(), |f| f.path.clone());
+    let ledger = ledger::update::update(
+        previous,
+        &options.month,
+        &options.config,
+        &closed_entries,
+        &decisions,
+        opened,
+        &decisions_file,
+    );
+    let releases = ledger.releases_by_province();
+    let hospital_names: BTreeMap<String, String> = model::hospitals(&month.hospitals)
+        .into_values()
+        .map(|h| (h.fixmedins_code, h.fixmedins_name))
+        .collect();
+    let clearing = vec![
+        ("clearing_by_area", groups.by_area_frame()),
+        ("clearing_by_province", groups.by_province_frame()),
+        ("province_net", groups.province_net_frame(&releases)),
+        (
+            "problems_by_hospital",
+            clearing::problems_by_hospital(&hospital_names, &findings),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, frame)| (name, frame.expect("columns of one height")))
+    .collect();
+    Checked {
+        findings,
+        settlements,
+        clearing,
+        statuses,
+        groups,
+        region_names: model::region_names(&month.regions),
+        hospital_names,
+        ledger,
+        releases,
+    }
+}
+
+/// Frees a month's worth of rows on a thread of its own: tens of millions of small
+/// allocations take seconds to free, and nothing waits for them (the process may end
+/// first, and the system takes the memory back at once).
+fn drop_aside<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}

@@ -1,0 +1,375 @@
+//! `yidi run`: one month from its directory to its results.
+//!
+//! The checked options are built from the command line and the configuration before any
+//! work starts; then the stages run in order and the results are staged and moved into
+//! `<out>/<YYYY-MM>/` only when everything succeeded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::Lang;
+use crate::cli::{FailOn, MonthArgs, RunArgs};
+use crate::config::Config;
+use crate::config::Level;
+use crate::error::ConfigError;
+use crate::exit::ExitStatus;
+use crate::ingest::{self, Month};
+use crate::ledger;
+use crate::output::key_ranges;
+use crate::output::manifest::RuleCount;
+use crate::output::staging::{FileLock, checkpoint};
+use crate::output::{self, Manifest, MonthLock, Staging};
+use crate::progress::Progress;
+use crate::rules::{self, Finding};
+use crate::units;
+use crate::{partition, report};
+
+mod check;
+mod write;
+
+use check::check_parts;
+pub use check::{Checked, check};
+use write::{write_inputs, write_reports, write_settlements, write_tables};
+
+/// What every command that reads a month needs, checked.
+#[derive(Debug, Clone)]
+pub struct MonthOptions {
+    pub month_dir: PathBuf,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub config: Config,
+    pub lang: Lang,
+    /// `--strict`: a hospital directory that cannot be read stops the month.
+    pub strict: bool,
+}
+
+impl MonthOptions {
+    pub fn read_options(&self) -> ingest::ReadOptions<'_> {
+        ingest::ReadOptions {
+            config: &self.config,
+            strict: self.strict,
+        }
+    }
+
+    pub fn from_args(args: &MonthArgs) -> Result<MonthOptions, ConfigError> {
+        let month = match &args.month {
+            Some(month) => month.clone(),
+            None => args
+                .month_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if units::parse_month(&month).is_none() {
+            return Err(ConfigError::Usage(match &args.month {
+                Some(_) => format!("--month {month}: expected YYYY-MM"),
+                None => format!(
+                    "{}: the directory is not named YYYY-MM; pass --month YYYY-MM",
+                    args.month_dir.display()
+                ),
+            }));
+        }
+        Ok(MonthOptions {
+            month_dir: args.month_dir.clone(),
+            month,
+            config: Config::load(args.config.as_deref())?,
+            lang: args.lang,
+            strict: args.strict,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub month: MonthOptions,
+    pub out_root: PathBuf,
+    pub wait: bool,
+    pub fail_on: FailOn,
+    /// The command line as typed, for the manifest.
+    pub arguments: Vec<String>,
+    /// How the settlements table is put together from the parts (the defaults but in
+    /// tests, which make a small month take the way of a large one).
+    pub settlement_ranges: key_ranges::Sizes,
+    /// Where the previous month's ledger is (SPEC §13).
+    pub previous: ledger::previous::PreviousOptions,
+}
+
+impl Options {
+    pub fn from_args(args: &RunArgs, arguments: Vec<String>) -> Result<Options, ConfigError> {
+        Ok(Options {
+            month: MonthOptions::from_args(&args.month)?,
+            out_root: args.out.clone(),
+            wait: args.wait,
+            fail_on: args.fail_on,
+            arguments,
+            settlement_ranges: key_ranges::Sizes::default(),
+            previous: ledger::previous::PreviousOptions {
+                dir: args.previous.clone(),
+                none: args.no_previous,
+            },
+        })
+    }
+}
+
+/// How a finished run ended and where its results are.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub results: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// A run id that sorts by time: `20261122T072054Z-<pid>`.
+pub fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
+}
+
+fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<FileLock> {
+    MonthLock::acquire(root, month, wait, &mut |held| {
+        progress.message(&format!("{held:#}; waiting"));
+    })
+}
+
+/// The run's last log line, and its figures as fields: how the month went, and where its
+/// results are.
+fn outcome(
+    results: &Path,
+    manifest: &Manifest,
+    totals: &(i64, i64, i64, i64),
+) -> (String, serde_json::Value) {
+    let money = units::format_money_grouped;
+    let count = report::charts::count;
+    let status = |name: &str| manifest.settlement_statuses.get(name).copied().unwrap_or(0);
+    let mut levels: BTreeMap<&str, u64> = BTreeMap::new();
+    for count in &manifest.findings {
+        if let Some(rule) = rules::find(count.rule) {
+            *levels.entry(rule.level.name()).or_default() += count.cnt;
+        }
+    }
+    let level = |name: &str| levels.get(name).copied().unwrap_or(0);
+    let (_, cleared, held, disputed) = *totals;
+    let fields = serde_json::json!({
+        "results": results.display().to_string(),
+        "cleared": { "settlements": status("cleared"), "amount": units::format_money(cleared) },
+        "held": { "settlements": status("held"), "amount": units::format_money(held) },
+        "deducted": { "amount": units::format_money(disputed) },
+        "reversed": { "settlements": status("reversed") },
+        "excluded": { "settlements": status("excluded") },
+        "findings": { "hold": level("hold"), "deduct": level("deduct"), "flag": level("flag") },
+        "rows": { "read": manifest.rows.read, "rejected": manifest.rows.rejected },
+        "set_aside": manifest.set_aside.iter().map(|s| &s.hospital_dir).collect::<Vec<_>>(),
+        "exit_code": manifest.exit_code,
+    });
+    let line = format!(
+        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}",
+        results.display(),
+        count(status("cleared")),
+        money(cleared),
+        count(status("held")),
+        money(held),
+        money(disputed),
+        count(status("reversed")),
+        count(status("excluded")),
+        count(level("hold")),
+        count(level("deduct")),
+        count(level("flag")),
+        count(manifest.rows.rejected),
+        count(manifest.rows.read),
+        manifest.set_aside.len(),
+        manifest.exit_code
+    );
+    (line, fields)
+}
+
+/// 1 when some finding is at the `--fail-on` level or above, else 0.
+fn status_of(findings: &[Finding], fail_on: FailOn) -> ExitStatus {
+    let rank = |level: Level| match level {
+        Level::Flag => 1,
+        Level::Deduct => 2,
+        Level::Hold => 3,
+    };
+    let threshold = match fail_on {
+        FailOn::Never => return ExitStatus::Success,
+        FailOn::Flag => 1,
+        FailOn::Deduct => 2,
+        FailOn::Hold => 3,
+    };
+    if findings.iter().any(|f| rank(f.level) >= threshold) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Decisions the ledger could not apply are rejects of `decisions.csv` (SPEC §13 2.): they
+/// join the file's rejects, and its counts move from accepted to rejected.
+fn add_decision_rejects(month: &mut Month, rejects: Vec<ingest::Reject>) {
+    if rejects.is_empty() {
+        return;
+    }
+    if let Some(file) = month.files.iter_mut().find(|f| f.table == "decisions") {
+        file.accepted -= rejects.len() as u64;
+        file.rejected += rejects.len() as u64;
+    }
+    month.rejects.extend(rejects);
+    month
+        .rejects
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+}
+
+pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
+    let started = chrono::Utc::now();
+    let month_options = &options.month;
+    let _lock = lock(
+        &options.out_root,
+        &month_options.month,
+        options.wait,
+        progress,
+    )?;
+    checkpoint("locked");
+    // The ledger this month continues (SPEC §13): found before any work, so a missing
+    // previous month stops the run at once.
+    let previous =
+        ledger::previous::locate(&options.out_root, &month_options.month, &options.previous)?;
+    let later_months = ledger::previous::later_months(&options.out_root, &month_options.month);
+    if !later_months.is_empty() {
+        progress.message(&format!(
+            "warning: {} already ran; rerun {} in order after this month, so their ledgers continue this one",
+            later_months.join(", "),
+            later_months.join(", ")
+        ));
+    }
+    let staging = Staging::new(&options.out_root, &month_options.month)?;
+    let dir = staging.path();
+    // Each hospital's rows, and the filings, go to their insured province's part as they
+    // are read.
+    let mut spill = partition::Spill::new(dir)?;
+    let mut filing_spill = partition::FilingSpill::new(dir)?;
+    let mut month = ingest::read_month_into(
+        &month_options.month_dir,
+        month_options.read_options(),
+        progress,
+        &mut |rows| spill.push(rows).map_err(anyhow::Error::from),
+        &mut |chunk| filing_spill.push(chunk).map_err(anyhow::Error::from),
+    )
+    .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
+    if let (Some(path), Some(sha256)) = (&previous.source.path, &previous.source.sha256) {
+        // The previous ledger is one of the run's inputs (SPEC §13).
+        let entries = previous.source.entries as u64;
+        month.files.push(ingest::InputFile {
+            path: path.clone(),
+            table: "ledger",
+            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            sha256: sha256.clone(),
+            encoding: ingest::Encoding::Utf8Bom,
+            read: entries,
+            accepted: entries,
+            rejected: 0,
+            set_aside: None,
+        });
+    }
+    for dir in &month.set_aside {
+        progress.message(&format!(
+            "exports/{} set aside, not cleared this month: {}",
+            dir.hospital_dir, dir.reason
+        ));
+    }
+    for mismatch in &month.dir_mismatches {
+        progress.message(&format!(
+            "exports/{}: {} rows carry fixmedins_code {} (kept under their own code)",
+            mismatch.hospital_dir, mismatch.rows, mismatch.fixmedins_code
+        ));
+    }
+
+    let stage = progress.stage("inputs", 0, "tables");
+    let mut spilled = spill.finish()?;
+    let mut inputs = std::mem::take(&mut spilled.outputs);
+    let (filing_parts, filings) = filing_spill.finish()?;
+    inputs.push(filings);
+    inputs.extend(write_inputs(dir, &month)?);
+    stage.finish(&format!(
+        "{} typed files under inputs/ (settlements and fee lines in {} parts)",
+        inputs.len(),
+        spilled.parts.len()
+    ));
+    let mut checked = check_parts(
+        &month,
+        &spilled,
+        &filing_parts,
+        dir,
+        month_options,
+        options.settlement_ranges,
+        progress,
+        &previous.ledger,
+    )?;
+    add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
+    let waiting = dir.join(partition::FILING_PARTS);
+    std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
+
+    let write = progress.stage("write", 0, "files");
+    let (mut outputs, head) = write_settlements(dir, &mut checked.settlements)?;
+    let checked = checked;
+    // The other tables and the reports are independent: written side by side.
+    let (tables, reports) = rayon::join(
+        || write_tables(dir, &checked, &month, month_options),
+        || write_reports(dir, &checked, &head, &month, month_options),
+    );
+    outputs.extend(tables?);
+    outputs.extend(reports?);
+    outputs.extend(inputs);
+    let findings = &checked.findings;
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    let fail_on_status = status_of(findings, options.fail_on);
+    let outcome_totals = checked.totals();
+    let status = ExitStatus::finished(fail_on_status, !month.set_aside.is_empty());
+    write.finish(&format!("{} files", outputs.len() + 1));
+
+    let manifest = Manifest {
+        tool: "yidi",
+        version: env!("CARGO_PKG_VERSION"),
+        command: "run".into(),
+        arguments: options.arguments.clone(),
+        run_id: run_id(started),
+        started: started.to_rfc3339(),
+        finished: chrono::Utc::now().to_rfc3339(),
+        month: month_options.month.clone(),
+        month_dir: month_options.month_dir.display().to_string(),
+        config_hash: month_options.config.hash(),
+        config: month_options.config.clone(),
+        rows: Manifest::row_counts(&month.files),
+        inputs: month.files,
+        hospital_dir_mismatches: month.dir_mismatches,
+        set_aside: month.set_aside,
+        settlement_statuses: checked.statuses.clone(),
+        findings: RuleCount::tally(findings),
+        outputs,
+        stage_timings: progress.timings(),
+        ledger: Some(output::manifest::LedgerRecord::new(
+            previous.source.clone(),
+            &checked.ledger,
+            later_months,
+        )),
+        fail_on_status,
+        exit_status: status,
+        exit_code: status.code(),
+    };
+    manifest.write(staging.path())?;
+    let results = staging.commit()?;
+    checkpoint("committed");
+    output::history::append(
+        &options.out_root,
+        &month_options.month,
+        &manifest.run_id,
+        &manifest.finished,
+        &manifest.findings,
+    )?;
+    let (line, fields) = outcome(&results, &manifest, &outcome_totals);
+    progress.outcome(&line, &fields);
+    Ok(Outcome {
+        status,
+        results,
+        manifest,
+    })
+}

@@ -161,9 +161,10 @@ fn outcome(
         "rows": { "read": manifest.rows.read, "rejected": manifest.rows.rejected },
         "set_aside": manifest.set_aside.iter().map(|s| &s.hospital_dir).collect::<Vec<_>>(),
         "exit_code": manifest.exit_code,
+        "fail_on_code": manifest.fail_on_status.code(),
     });
     let line = format!(
-        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}",
+        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}{}",
         results.display(),
         count(status("cleared")),
         money(cleared),
@@ -178,7 +179,12 @@ fn outcome(
         count(manifest.rows.rejected),
         count(manifest.rows.read),
         manifest.set_aside.len(),
-        manifest.exit_code
+        manifest.exit_code,
+        if manifest.fail_on_status.code() != manifest.exit_code {
+            format!(" (--fail-on alone: {})", manifest.fail_on_status.code())
+        } else {
+            String::new()
+        }
     );
     (line, fields)
 }

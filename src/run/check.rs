@@ -312,6 +312,9 @@ fn assemble(
         closed_entries.extend(part.closed_entries);
     }
     findings.par_sort_by(Finding::sort_cmp);
+    // A reversal and its original share a part, so an entry is closed once; kept sure.
+    closed_entries.sort();
+    closed_entries.dedup();
     // The ledger's step (SPEC §13): reversals, decisions, time, and the month's entries.
     let decisions = month
         .decisions

@@ -35,9 +35,14 @@ pub struct TempMonth {
 
 impl TempMonth {
     pub fn sample() -> TempMonth {
+        TempMonth::of(SAMPLE_MONTH)
+    }
+
+    /// A copy of the sample month `month` (`2026-10`, or `2026-11`, which continues it).
+    pub fn of(month: &str) -> TempMonth {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join(SAMPLE_MONTH);
-        copy_dir(&sample_dir(), &dir);
+        let dir = tmp.path().join(month);
+        copy_dir(&sample_dir().with_file_name(month), &dir);
         TempMonth { tmp, dir }
     }
 

@@ -106,6 +106,12 @@ pub struct GenerateArgs {
     /// Replace the month and its expectations if they exist.
     #[arg(long)]
     pub force: bool,
+
+    /// Write the month after a finished run (its month directory, e.g. out/2026-10) instead:
+    /// decisions, reversals and re-uploads planted on its ledger (SPEC §13), and the ledger,
+    /// events and releases the next run must give. The size options do not apply.
+    #[arg(long, value_name = "RUN")]
+    pub after: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 //! the expectations) are appended batch by batch in hospital order, so memory stays bounded
 //! by a batch and a national month streams to disk.
 
+pub mod after;
 pub mod cases;
 pub mod reference;
 pub mod text;
@@ -109,6 +110,8 @@ pub struct Options {
     pub plan: Plan,
     pub out: PathBuf,
     pub force: bool,
+    /// `--after RUN`: the month after a finished run, with its ledger's events (SPEC §13).
+    pub after: Option<PathBuf>,
 }
 
 impl Options {
@@ -144,6 +147,7 @@ impl Options {
             plan,
             out: args.out.clone(),
             force: args.force,
+            after: args.after.clone(),
         })
     }
 }
@@ -395,6 +399,17 @@ fn write_clearing(
 
 /// `yidi generate` from the command line.
 pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<ExitStatus> {
+    if let Some(run_dir) = &options.after {
+        let (month, expected) =
+            after::generate_after(run_dir, &options.out, options.plan.seed, options.force)?;
+        progress.message(&format!(
+            "{}: the month after {}, its ledger's events planted; expected results in {}",
+            month.display(),
+            run_dir.display(),
+            expected.display()
+        ));
+        return Ok(ExitStatus::Success);
+    }
     let written = generate(options, progress)?;
     progress.message(&format!(
         "{}: {} settlement rows, {} fee lines, {} filings; expected results in {}",

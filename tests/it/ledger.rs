@@ -400,3 +400,87 @@ fn a_third_month_appeals_a_converted_deduction_and_reverses_a_paid_entry_late() 
         november["ledger"]["balance"]["hold"]["now"]
     );
 }
+
+/// The rows of a CSV file projected on `columns` (those of `expected`'s header when none).
+fn table(path: &Path, columns: &[String]) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = csv_rows(path)
+        .iter()
+        .map(|r| columns.iter().map(|c| r[c].clone()).collect())
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn header(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn three_generated_months_give_their_expected_ledgers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let out = root.join("out");
+    yidi()
+        .args(["generate", "--quiet", "--out"])
+        .arg(root)
+        .assert()
+        .code(0);
+    run(&root.join("2026-10"), &out, &[]).code(0);
+    for (previous, month) in [("2026-10", "2026-11"), ("2026-11", "2026-12")] {
+        yidi()
+            .args(["generate", "--quiet", "--after"])
+            .arg(out.join(previous))
+            .arg("--out")
+            .arg(root)
+            .assert()
+            .code(0);
+        run(&root.join(month), &out, &[]).code(0);
+        let expected = root.join(format!("{month}.expected"));
+        let results = out.join(month);
+        for name in [
+            "ledger",
+            "ledger_events",
+            "releases_by_province",
+            "province_net",
+            "settlements",
+            "findings",
+        ] {
+            let file = format!("{name}.csv");
+            let columns = header(&expected.join(&file));
+            let (want, got) = (
+                table(&expected.join(&file), &columns),
+                table(&results.join(&file), &columns),
+            );
+            assert!(
+                want == got,
+                "{month} {name}: expected {} rows, got {}\n{:?}",
+                want.len(),
+                got.len(),
+                want.iter().zip(&got).find(|(a, b)| a != b)
+            );
+        }
+        // Two planted decisions are rejects: no entry, and too much.
+        let rejects = csv_rows(&results.join("rejects.csv"));
+        assert_eq!(rejects.len(), 2, "{month}: {rejects:?}");
+        let manifest = manifest(&results);
+        for kind in ["hold", "deduct"] {
+            let b = &manifest["ledger"]["balance"][kind];
+            let get = |k: &str| fen(b[k].as_str().unwrap());
+            assert_eq!(get("start") + get("opened"), get("settled") + get("now"));
+        }
+        let events = csv_rows(&results.join("ledger_events.csv"));
+        for event in ["paid", "refused", "reversed"] {
+            assert!(
+                events.iter().any(|e| e["event"] == event),
+                "{month}: no {event} event planted"
+            );
+        }
+    }
+}

@@ -467,6 +467,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_closed_entry_leaves_the_ledger_twelve_months_after_its_last_event() {
+        let mut ledger = Ledger::default();
+        for (k, last) in [(1, "2025-11"), (2, "2025-12")] {
+            let mut e = entry(k, Kind::Closed, 100, 0, "2025-10");
+            e.last_event_month = Some(last.to_owned());
+            ledger.entries.insert(e.key(), e);
+        }
+        let update = update(
+            &ledger,
+            "2026-11",
+            &Config::default(),
+            &[],
+            &[],
+            Vec::new(),
+            "d",
+        );
+        let left: Vec<&str> = update
+            .ledger
+            .entries
+            .values()
+            .map(|e| e.setl_id.as_str())
+            .collect();
+        assert_eq!(
+            left,
+            ["S002"],
+            "closed 2025-11 leaves in 2026-11; 2025-12 stays"
+        );
+    }
+
     proptest! {
         /// Whatever the events, per kind: pending at the start + opened = settled + pending
         /// now; releases are the paid events' money; every decision applies or is rejected.

@@ -423,7 +423,7 @@ fn header(path: &Path) -> Vec<String> {
 }
 
 #[test]
-fn three_generated_months_give_their_expected_ledgers() {
+fn four_generated_months_give_their_expected_ledgers_and_entries_go_overdue() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let out = root.join("out");
@@ -433,7 +433,12 @@ fn three_generated_months_give_their_expected_ledgers() {
         .assert()
         .code(0);
     run(&root.join("2026-10"), &out, &[]).code(0);
-    for (previous, month) in [("2026-10", "2026-11"), ("2026-11", "2026-12")] {
+    let mut seen = std::collections::BTreeSet::new();
+    for (previous, month) in [
+        ("2026-10", "2026-11"),
+        ("2026-11", "2026-12"),
+        ("2026-12", "2027-01"),
+    ] {
         yidi()
             .args(["generate", "--quiet", "--after"])
             .arg(out.join(previous))
@@ -475,12 +480,21 @@ fn three_generated_months_give_their_expected_ledgers() {
             let get = |k: &str| fen(b[k].as_str().unwrap());
             assert_eq!(get("start") + get("opened"), get("settled") + get("now"));
         }
-        let events = csv_rows(&results.join("ledger_events.csv"));
-        for event in ["paid", "refused", "reversed"] {
-            assert!(
-                events.iter().any(|e| e["event"] == event),
-                "{month}: no {event} event planted"
-            );
-        }
+        seen.extend(
+            csv_rows(&results.join("ledger_events.csv"))
+                .into_iter()
+                .map(|e| e["event"].clone()),
+        );
     }
+    for event in ["paid", "refused", "upheld", "reversed"] {
+        assert!(seen.contains(event), "no {event} event planted: {seen:?}");
+    }
+    // By January, October's deductions left alone are three months open: overdue.
+    let january = csv_rows(&out.join("2027-01").join("ledger.csv"));
+    assert!(
+        january
+            .iter()
+            .any(|e| e["kind"] == "deduct" && e["overdue"] == "1" && e["since"] == "2026-10"),
+        "an October deduction overdue in January"
+    );
 }

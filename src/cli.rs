@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::Lang;
+use crate::config::Config;
+use crate::error::ConfigError;
 use crate::progress::LogFormat;
+pub use crate::run::FailOn;
+use crate::{generate, query, run, units, validate};
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
@@ -193,15 +197,6 @@ pub struct RunArgs {
     pub no_previous: bool,
 }
 
-/// When findings make a finished run exit with 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    Hold,
-    Deduct,
-    Flag,
-    Never,
-}
-
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Explain one rule (e.g. FIL002); without it, list every rule.
@@ -216,4 +211,146 @@ pub struct ValidateArgs {
     /// Also write rejects.csv and manifest.json into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+// The checked options the library takes, built from what the user typed before any work
+// starts (ripgrep's low and high arguments): the library never sees a clap type.
+
+impl MonthArgs {
+    pub fn options(&self) -> Result<run::MonthOptions, ConfigError> {
+        let month = match &self.month {
+            Some(month) => month.clone(),
+            None => self
+                .month_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        if units::parse_month(&month).is_none() {
+            return Err(ConfigError::Usage(match &self.month {
+                Some(_) => format!("--month {month}: expected YYYY-MM"),
+                None => format!(
+                    "{}: the directory is not named YYYY-MM; pass --month YYYY-MM",
+                    self.month_dir.display()
+                ),
+            }));
+        }
+        Ok(run::MonthOptions {
+            month_dir: self.month_dir.clone(),
+            month,
+            config: Config::load(self.config.as_deref())?,
+            lang: self.lang,
+            strict: self.strict,
+        })
+    }
+}
+
+impl RunArgs {
+    /// `arguments`: the command line as typed, for the manifest.
+    pub fn options(&self, arguments: Vec<String>) -> Result<run::Options, ConfigError> {
+        Ok(run::Options {
+            month: self.month.options()?,
+            out_root: self.out.clone(),
+            wait: self.wait,
+            fail_on: self.fail_on,
+            arguments,
+            settlement_ranges: Default::default(),
+            previous: crate::ledger::previous::PreviousOptions {
+                dir: self.previous.clone(),
+                none: self.no_previous,
+            },
+        })
+    }
+}
+
+impl ValidateArgs {
+    pub fn options(&self, arguments: Vec<String>) -> Result<validate::Options, ConfigError> {
+        Ok(validate::Options {
+            month: self.month.options()?,
+            out: self.out.clone(),
+            arguments,
+        })
+    }
+}
+
+impl QueryArgs {
+    pub fn options(&self) -> Result<query::Options, ConfigError> {
+        let sql = match (&self.sql, &self.sql_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Usage(
+                    "give the SQL either as an argument or with --sql-file, not both".into(),
+                ));
+            }
+            (Some(sql), None) => Some(sql.clone()),
+            (None, Some(file)) => {
+                Some(
+                    std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                        path: file.clone(),
+                        source,
+                    })?,
+                )
+            }
+            (None, None) if self.tables => None,
+            (None, None) => {
+                return Err(ConfigError::Usage(
+                    "no SQL given: pass it as an argument, with --sql-file FILE, or ask --tables"
+                        .into(),
+                ));
+            }
+        };
+        if self.format == query::Format::Parquet
+            && self.output.is_none()
+            && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        {
+            return Err(ConfigError::Usage(
+                "--format parquet writes binary data: pass --output FILE or redirect stdout".into(),
+            ));
+        }
+        Ok(query::Options {
+            run_dir: self.run_dir.clone(),
+            sql,
+            format: self.format,
+            output: self.output.clone(),
+            max_rows: self.max_rows,
+            list_tables: self.tables,
+        })
+    }
+}
+
+impl GenerateArgs {
+    pub fn options(&self) -> Result<generate::Options, ConfigError> {
+        let (year, month) = crate::units::parse_month(&self.month).ok_or_else(|| {
+            ConfigError::Usage(format!("--month {}: expected YYYY-MM", self.month))
+        })?;
+        let mut plan = generate::Plan::new(self.scale, year, month, self.seed);
+        if let Some(n) = self.settlements {
+            plan.settlements = n;
+        }
+        if let Some(n) = self.hospitals {
+            plan.hospitals = n;
+        }
+        if let Some(period) = self.anomaly_every {
+            plan.anomaly_period = period;
+        }
+        if plan.hospitals == 0 || plan.hospitals > 99_999 {
+            return Err(ConfigError::Usage(
+                "--hospitals: between 1 and 99 999".into(),
+            ));
+        }
+        if plan.settlements < plan.hospitals {
+            return Err(ConfigError::Usage(format!(
+                "--settlements: at least one per hospital ({})",
+                plan.hospitals
+            )));
+        }
+        if plan.anomaly_period < 2 {
+            return Err(ConfigError::Usage("--anomaly-every: at least 2".into()));
+        }
+        Ok(generate::Options {
+            plan,
+            out: self.out.clone(),
+            force: self.force,
+            after: self.after.clone(),
+        })
+    }
 }

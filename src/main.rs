@@ -17,17 +17,21 @@ fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().collect();
     let progress = Progress::new(cli.log_format, cli.quiet);
     let result = match &cli.command {
-        Command::Run(args) => yidi::run::Options::from_args(args, arguments)
+        Command::Run(args) => args
+            .options(arguments)
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::run::run(&options, &progress))
             .map(|outcome| outcome.status),
-        Command::Validate(args) => yidi::validate::Options::from_args(args, arguments)
+        Command::Validate(args) => args
+            .options(arguments)
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::validate::validate(&options, &progress)),
-        Command::Query(args) => yidi::query::Options::from_args(args)
+        Command::Query(args) => args
+            .options()
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::query::query(&options)),
-        Command::Generate(args) => yidi::generate::Options::from_args(args)
+        Command::Generate(args) => args
+            .options()
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::generate::run(&options, &progress)),
         Command::Rules(args) => {

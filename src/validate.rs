@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::cli::ValidateArgs;
-use crate::error::{ConfigError, OutputError};
+use crate::error::OutputError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month};
 use crate::output::{self, Manifest};
@@ -19,16 +18,6 @@ pub struct Options {
     pub month: MonthOptions,
     pub out: Option<PathBuf>,
     pub arguments: Vec<String>,
-}
-
-impl Options {
-    pub fn from_args(args: &ValidateArgs, arguments: Vec<String>) -> Result<Options, ConfigError> {
-        Ok(Options {
-            month: MonthOptions::from_args(&args.month)?,
-            out: args.out.clone(),
-            arguments,
-        })
-    }
 }
 
 /// The per-file counts and the rejects, as printed.

@@ -114,44 +114,6 @@ pub struct Options {
     pub after: Option<PathBuf>,
 }
 
-impl Options {
-    pub fn from_args(args: &crate::cli::GenerateArgs) -> Result<Options, ConfigError> {
-        let (year, month) = crate::units::parse_month(&args.month).ok_or_else(|| {
-            ConfigError::Usage(format!("--month {}: expected YYYY-MM", args.month))
-        })?;
-        let mut plan = Plan::new(args.scale, year, month, args.seed);
-        if let Some(n) = args.settlements {
-            plan.settlements = n;
-        }
-        if let Some(n) = args.hospitals {
-            plan.hospitals = n;
-        }
-        if let Some(period) = args.anomaly_every {
-            plan.anomaly_period = period;
-        }
-        if plan.hospitals == 0 || plan.hospitals > 99_999 {
-            return Err(ConfigError::Usage(
-                "--hospitals: between 1 and 99 999".into(),
-            ));
-        }
-        if plan.settlements < plan.hospitals {
-            return Err(ConfigError::Usage(format!(
-                "--settlements: at least one per hospital ({})",
-                plan.hospitals
-            )));
-        }
-        if plan.anomaly_period < 2 {
-            return Err(ConfigError::Usage("--anomaly-every: at least 2".into()));
-        }
-        Ok(Options {
-            plan,
-            out: args.out.clone(),
-            force: args.force,
-            after: args.after.clone(),
-        })
-    }
-}
-
 /// What was written.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Written {

@@ -21,7 +21,7 @@ use unicode_width::UnicodeWidthStr;
 pub mod output;
 pub use output::{ResultWriter, write_table};
 
-use crate::error::{ConfigError, OutputError};
+use crate::error::OutputError;
 use crate::exit::ExitStatus;
 
 /// Where a table's Parquet file lives.
@@ -532,50 +532,6 @@ pub struct Options {
     pub output: Option<PathBuf>,
     pub max_rows: usize,
     pub list_tables: bool,
-}
-
-impl Options {
-    pub fn from_args(args: &crate::cli::QueryArgs) -> Result<Options, ConfigError> {
-        let sql = match (&args.sql, &args.sql_file) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::Usage(
-                    "give the SQL either as an argument or with --sql-file, not both".into(),
-                ));
-            }
-            (Some(sql), None) => Some(sql.clone()),
-            (None, Some(file)) => {
-                Some(
-                    std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
-                        path: file.clone(),
-                        source,
-                    })?,
-                )
-            }
-            (None, None) if args.tables => None,
-            (None, None) => {
-                return Err(ConfigError::Usage(
-                    "no SQL given: pass it as an argument, with --sql-file FILE, or ask --tables"
-                        .into(),
-                ));
-            }
-        };
-        if args.format == Format::Parquet
-            && args.output.is_none()
-            && std::io::IsTerminal::is_terminal(&std::io::stdout())
-        {
-            return Err(ConfigError::Usage(
-                "--format parquet writes binary data: pass --output FILE or redirect stdout".into(),
-            ));
-        }
-        Ok(Options {
-            run_dir: args.run_dir.clone(),
-            sql,
-            format: args.format,
-            output: args.output.clone(),
-            max_rows: args.max_rows,
-            list_tables: args.tables,
-        })
-    }
 }
 
 /// `--tables`: every table with what it is and its columns.

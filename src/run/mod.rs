@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::Lang;
-use crate::cli::{FailOn, MonthArgs, RunArgs};
 use crate::config::Config;
 use crate::config::Level;
-use crate::error::ConfigError;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month};
 use crate::ledger;
@@ -32,6 +30,15 @@ mod write;
 use check::check_parts;
 pub use check::{Checked, check};
 use write::{write_inputs, write_reports, write_settlements, write_tables};
+
+/// When findings make a finished run exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Hold,
+    Deduct,
+    Flag,
+    Never,
+}
 
 /// What every command that reads a month needs, checked.
 #[derive(Debug, Clone)]
@@ -52,33 +59,6 @@ impl MonthOptions {
             strict: self.strict,
         }
     }
-
-    pub fn from_args(args: &MonthArgs) -> Result<MonthOptions, ConfigError> {
-        let month = match &args.month {
-            Some(month) => month.clone(),
-            None => args
-                .month_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
-        if units::parse_month(&month).is_none() {
-            return Err(ConfigError::Usage(match &args.month {
-                Some(_) => format!("--month {month}: expected YYYY-MM"),
-                None => format!(
-                    "{}: the directory is not named YYYY-MM; pass --month YYYY-MM",
-                    args.month_dir.display()
-                ),
-            }));
-        }
-        Ok(MonthOptions {
-            month_dir: args.month_dir.clone(),
-            month,
-            config: Config::load(args.config.as_deref())?,
-            lang: args.lang,
-            strict: args.strict,
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -94,23 +74,6 @@ pub struct Options {
     pub settlement_ranges: key_ranges::Sizes,
     /// Where the previous month's ledger is (SPEC §13).
     pub previous: ledger::previous::PreviousOptions,
-}
-
-impl Options {
-    pub fn from_args(args: &RunArgs, arguments: Vec<String>) -> Result<Options, ConfigError> {
-        Ok(Options {
-            month: MonthOptions::from_args(&args.month)?,
-            out_root: args.out.clone(),
-            wait: args.wait,
-            fail_on: args.fail_on,
-            arguments,
-            settlement_ranges: key_ranges::Sizes::default(),
-            previous: ledger::previous::PreviousOptions {
-                dir: args.previous.clone(),
-                none: args.no_previous,
-            },
-        })
-    }
 }
 
 /// How a finished run ended and where its results are.

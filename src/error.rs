@@ -94,3 +94,51 @@ impl OutputError {
         }
     }
 }
+
+/// Another run holds the lock of this output month (exit 5).
+#[derive(Debug, Error)]
+#[error("{}: another yidi run ({holder}) is writing this month; wait for it or pass --wait", path.display())]
+pub struct LockHeld {
+    pub path: PathBuf,
+    /// What the lock file says of its holder (`pid N`), or that it says nothing yet.
+    pub holder: String,
+}
+
+/// A query that cannot run as written (exit 2), or a run that cannot be queried (exit 3).
+#[derive(Debug, Error)]
+pub enum QueryError {
+    #[error("{}: no such directory; pass a run's month directory, e.g. out/2026-10", path.display())]
+    NoRun { path: PathBuf },
+    #[error(
+        "{}: not a finished run (no manifest.json){hint}",
+        path.display()
+    )]
+    NotARun { path: PathBuf, hint: String },
+    #[error("{}: the run is incomplete: {} is missing", path.display(), missing.join(", "))]
+    Incomplete { path: PathBuf, missing: Vec<String> },
+    #[error(
+        "no table named '{name}'{}; `yidi query <run> --tables` lists them",
+        suggest(close)
+    )]
+    UnknownTable { name: String, close: Vec<String> },
+    #[error("no column named '{name}'{}", suggest(close))]
+    UnknownColumn { name: String, close: Vec<String> },
+    #[error("SQL syntax error: {message}{pointer}")]
+    Syntax { message: String, pointer: String },
+    #[error("{0}")]
+    Sql(String),
+}
+
+fn suggest(close: &[String]) -> String {
+    match close {
+        [] => String::new(),
+        [one] => format!(" (did you mean '{one}'?)"),
+        many => format!(
+            " (did you mean one of {}?)",
+            many.iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

@@ -1,6 +1,6 @@
 //! Exit statuses (SPEC §10), one enum mapped in one place.
 
-use crate::error::{ConfigError, InputError, OutputError};
+use crate::error::{ConfigError, InputError, LockHeld, OutputError, QueryError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,10 +67,15 @@ impl ExitStatus {
             if cause.is::<OutputError>() {
                 return ExitStatus::Output;
             }
-            if let Some(query) = cause.downcast_ref::<crate::query::QueryError>() {
-                return query.exit_status();
+            if let Some(query) = cause.downcast_ref::<QueryError>() {
+                return match query {
+                    QueryError::NoRun { .. }
+                    | QueryError::NotARun { .. }
+                    | QueryError::Incomplete { .. } => ExitStatus::Input,
+                    _ => ExitStatus::Usage,
+                };
             }
-            if cause.is::<crate::output::LockHeld>() {
+            if cause.is::<LockHeld>() {
                 return ExitStatus::Locked;
             }
         }

@@ -11,8 +11,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+pub use crate::error::LockHeld;
 pub use manifest::Manifest;
-pub use staging::{LockHeld, MonthLock, Staging};
+pub use staging::{MonthLock, Staging};
 pub use table::OutputFile;
 
 use crate::Lang;

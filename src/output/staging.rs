@@ -17,16 +17,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::OutputError;
-
-/// Another run holds the lock of this output month (exit 5).
-#[derive(Debug, thiserror::Error)]
-#[error("{}: another yidi run ({holder}) is writing this month; wait for it or pass --wait", path.display())]
-pub struct LockHeld {
-    pub path: PathBuf,
-    /// What the lock file says of its holder (`pid N`), or that it says nothing yet.
-    pub holder: String,
-}
+use crate::error::{LockHeld, OutputError};
 
 /// A held kernel lock on a file, released when dropped (or when the process ends).
 #[derive(Debug)]

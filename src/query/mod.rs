@@ -215,55 +215,7 @@ pub enum Format {
     Parquet,
 }
 
-/// A query that cannot run as written (exit 2), or a run that cannot be queried (exit 3).
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    #[error("{}: no such directory; pass a run's month directory, e.g. out/2026-10", path.display())]
-    NoRun { path: PathBuf },
-    #[error(
-        "{}: not a finished run (no manifest.json){hint}",
-        path.display()
-    )]
-    NotARun { path: PathBuf, hint: String },
-    #[error("{}: the run is incomplete: {} is missing", path.display(), missing.join(", "))]
-    Incomplete { path: PathBuf, missing: Vec<String> },
-    #[error(
-        "no table named '{name}'{}; `yidi query <run> --tables` lists them",
-        suggest(close)
-    )]
-    UnknownTable { name: String, close: Vec<String> },
-    #[error("no column named '{name}'{}", suggest(close))]
-    UnknownColumn { name: String, close: Vec<String> },
-    #[error("SQL syntax error: {message}{pointer}")]
-    Syntax { message: String, pointer: String },
-    #[error("{0}")]
-    Sql(String),
-}
-
-fn suggest(close: &[String]) -> String {
-    match close {
-        [] => String::new(),
-        [one] => format!(" (did you mean '{one}'?)"),
-        many => format!(
-            " (did you mean one of {}?)",
-            many.iter()
-                .map(|c| format!("'{c}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-impl QueryError {
-    pub fn exit_status(&self) -> ExitStatus {
-        match self {
-            QueryError::NoRun { .. }
-            | QueryError::NotARun { .. }
-            | QueryError::Incomplete { .. } => ExitStatus::Input,
-            _ => ExitStatus::Usage,
-        }
-    }
-}
+pub use crate::error::QueryError;
 
 /// A finished run, ready to be queried.
 pub struct Run {

@@ -8,8 +8,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::codes;
 use crate::error::ConfigError;
-use crate::ingest::schema::codes;
 use crate::units;
 
 /// Every rule code of SPEC §5, for checking `disabled_rules`.

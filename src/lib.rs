@@ -10,6 +10,7 @@
 
 pub mod clearing;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod error;
 pub mod exit;

@@ -17,6 +17,7 @@ pub mod exit;
 pub mod generate;
 pub mod ingest;
 pub mod ledger;
+pub mod ledger_update;
 pub mod line_audit;
 pub mod mask;
 pub mod matching;

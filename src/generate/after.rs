@@ -352,7 +352,7 @@ fn write_expected(
     }
     // The ledger as the month leaves it (no entry opens: the planted rows are reversals
     // and re-uploads).
-    let mut text = format!("{}\n", crate::ledger::tables::LEDGER_COLUMNS.join(","));
+    let mut text = format!("{}\n", crate::ledger::LEDGER_COLUMNS.join(","));
     for e in next.values() {
         let open = months_between(&e.since, month);
         let overdue = match e.kind {

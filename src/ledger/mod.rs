@@ -2,14 +2,12 @@
 //!
 //! One entry per settlement whose payment is not final: a `hold` waiting for the agency's
 //! decision, a `deduct` open to appeal, or `closed` (kept a year after its last event, so a
-//! late reversal knows what was paid). A month's run reads the previous month's ledger
-//! ([`previous`], below scope: DUP004 and reversals need it), and after clearing applies
-//! the month's events — reversals, decisions, time — and opens the month's new entries
-//! ([`update`]); [`tables`] writes the results.
+//! late reversal knows what was paid). This module is the ledger's lower half: its entries
+//! and the reading of the previous month's ledger ([`previous`]), below scope (DUP004 and
+//! reversals need it). After clearing, [`crate::ledger_update`] applies the month's events —
+//! reversals, decisions, time — opens the month's new entries and writes the tables.
 
 pub mod previous;
-pub mod tables;
-pub mod update;
 
 use std::collections::BTreeMap;
 
@@ -77,6 +75,28 @@ impl Event {
         .find(|e| e.name() == text)
     }
 }
+
+/// `ledger`'s columns, in SPEC §13's order.
+pub const LEDGER_COLUMNS: [&str; 18] = [
+    "fixmedins_code",
+    "setl_id",
+    "psn_no",
+    "insuplc_admdvs",
+    "fix_blng_admdvs",
+    "clr_type",
+    "first_month",
+    "since",
+    "months_open",
+    "kind",
+    "amount",
+    "fund_pay_sumamt",
+    "paid",
+    "deductions",
+    "rules",
+    "overdue",
+    "last_event",
+    "last_event_month",
+];
 
 /// (`fixmedins_code`, `setl_id`).
 pub type Key = (PlSmallStr, PlSmallStr);

@@ -180,7 +180,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ledger, InputError> {
             .position(|h| h == name)
             .ok_or_else(|| at(1, name, "column missing".into()))
     };
-    let columns: Vec<usize> = super::tables::LEDGER_COLUMNS
+    let columns: Vec<usize> = super::LEDGER_COLUMNS
         .iter()
         .map(|name| position(name))
         .collect::<Result<_, _>>()?;
@@ -200,7 +200,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ledger, InputError> {
             units::parse_fixed(field(n), units::MONEY_SCALE).map_err(|_| {
                 at(
                     line,
-                    super::tables::LEDGER_COLUMNS[n],
+                    super::LEDGER_COLUMNS[n],
                     format!("'{}' is not money", field(n)),
                 )
             })

@@ -102,11 +102,11 @@ pub struct LedgerRecord {
 impl LedgerRecord {
     pub fn new(
         previous: crate::ledger::previous::PreviousSource,
-        update: &crate::ledger::update::Update,
+        update: &crate::ledger_update::Update,
         later_months: Vec<String>,
     ) -> LedgerRecord {
         let money = crate::units::format_money;
-        let kind = |b: &crate::ledger::update::KindBalance| {
+        let kind = |b: &crate::ledger_update::KindBalance| {
             [
                 ("start", money(b.start)),
                 ("opened", money(b.opened)),

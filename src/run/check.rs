@@ -10,6 +10,7 @@ use polars::prelude::{DataFrame, PlHashSet, PlSmallStr};
 use super::MonthOptions;
 use crate::ingest::{self, Month, Table};
 use crate::ledger::{self, Ledger};
+use crate::ledger_update;
 use crate::output::key_ranges::{self, KeyRanges};
 use crate::progress::Progress;
 use crate::rules::amount::summary_disagrees::Tally;
@@ -32,7 +33,7 @@ pub struct Checked {
     pub region_names: BTreeMap<String, String>,
     pub hospital_names: BTreeMap<String, String>,
     /// The ledger's step of the month (SPEC §13).
-    pub ledger: ledger::update::Update,
+    pub ledger: ledger_update::Update,
     /// Releases by (insured province, treatment province): (count, fen).
     pub releases: BTreeMap<(String, String), (u64, i64)>,
 }
@@ -138,7 +139,7 @@ fn check_part(
     let settlements =
         clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
     let groups = clearing::clear(&model, &scope, &rows);
-    let opened = ledger::update::opened(&model, &scope, &rows, &findings, &options.month);
+    let opened = ledger_update::opened(&model, &scope, &rows, &findings, &options.month);
     let closed_entries = scope.closed_entries.clone();
     lap(5);
     drop((rows, line_item, line_owner, expected, outcomes, scope));
@@ -319,7 +320,7 @@ fn assemble(
     let decisions = month
         .decisions
         .as_ref()
-        .map(ledger::update::decisions_of)
+        .map(ledger_update::decisions_of)
         .transpose()
         .expect("the decisions frame has its columns")
         .unwrap_or_default();
@@ -328,7 +329,7 @@ fn assemble(
         .iter()
         .find(|f| f.table == "decisions")
         .map_or_else(|| "decisions.csv".to_owned(), |f| f.path.clone());
-    let ledger = ledger::update::update(
+    let ledger = ledger_update::update(
         previous,
         &options.month,
         &options.config,

@@ -9,11 +9,11 @@ use super::MonthOptions;
 use super::check::Checked;
 use crate::ingest::schema::input_scale;
 use crate::ingest::{Month, Table};
-use crate::ledger;
 use crate::output::key_ranges::KeyRanges;
 use crate::output::staging::checkpoint;
 use crate::output::{self, Manifest, OutputFile};
 use crate::{clearing, report};
+use crate::{ledger, ledger_update};
 
 /// Writes the typed, masked input tables under `inputs/` for analysts' queries: every
 /// table but the hospitals' settlements and fee lines and the filings, which were written
@@ -42,23 +42,20 @@ pub(super) fn write_inputs(
 }
 
 /// What the report shows of the ledger: pending money by kind and age, overdue, events.
-fn ledger_view(
-    update: &ledger::update::Update,
-    options: &MonthOptions,
-) -> report::html::LedgerView {
+fn ledger_view(update: &ledger_update::Update, options: &MonthOptions) -> report::html::LedgerView {
     let mut view = report::html::LedgerView::default();
     for entry in update.ledger.entries.values() {
         if entry.kind == ledger::Kind::Closed {
             continue;
         }
-        let months = ledger::update::months_open(entry, &options.month);
+        let months = ledger_update::months_open(entry, &options.month);
         let cell = view
             .pending
             .entry((entry.kind.name(), report::html::age_bucket(months)))
             .or_default();
         cell.0 += 1;
         cell.1 += entry.amount;
-        if ledger::update::is_overdue(entry, &options.month, &options.config) {
+        if ledger_update::is_overdue(entry, &options.month, &options.config) {
             view.overdue.0 += 1;
             view.overdue.1 += entry.amount;
         }
@@ -133,7 +130,7 @@ pub(super) fn write_reports(
     let ledger = ledger_frames(checked, options)
         .map_err(|e| crate::error::OutputError::io(dir.join("report.xlsx"), e))?;
     for (name, frame) in &ledger {
-        sheets.push(Sheet::of(name, frame, &ledger::tables::ledger_scale));
+        sheets.push(Sheet::of(name, frame, &ledger_update::tables::ledger_scale));
     }
     sheets.push(Sheet::of("rejects", &rejects, &no_scale));
     let xlsx_path = dir.join("report.xlsx");
@@ -207,7 +204,7 @@ pub(super) fn write_tables(
             dir,
             name,
             &frame,
-            &ledger::tables::ledger_scale,
+            &ledger_update::tables::ledger_scale,
             true,
         )?);
     }
@@ -219,7 +216,7 @@ fn ledger_frames(
     checked: &Checked,
     options: &MonthOptions,
 ) -> polars::prelude::PolarsResult<Vec<(&'static str, DataFrame)>> {
-    use ledger::tables;
+    use ledger_update::tables;
     let update = &checked.ledger;
     Ok(vec![
         (

@@ -1,17 +1,19 @@
-//! One month's step of the ledger (SPEC §13): the events applied to the previous ledger's
+//! The ledger's upper half, after clearing: one month's step (SPEC §13): the events applied to the previous ledger's
 //! entries in order — reversals, then decisions, then time — and the month's new entries.
 //!
 //! Every amount is a sum or difference of amounts already exact: no rounding here. The
 //! balance, per kind, holds exactly: pending at the start + opened this month = settled by
 //! events + pending now.
 
+pub mod tables;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Entry, Event, Key, Kind, Ledger, months_between};
 use crate::config::Config;
 use crate::ingest::{Reason, Reject};
+use crate::ledger::{Entry, Event, Key, Kind, Ledger, months_between};
 use crate::model::prov;
 
 /// A decision of `decisions.csv`, as read.

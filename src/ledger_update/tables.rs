@@ -6,30 +6,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::update::{Update, is_overdue, months_open};
+use super::{Update, is_overdue, months_open};
 use crate::config::Config;
-
-/// `ledger`'s columns, in SPEC §13's order.
-pub const LEDGER_COLUMNS: [&str; 18] = [
-    "fixmedins_code",
-    "setl_id",
-    "psn_no",
-    "insuplc_admdvs",
-    "fix_blng_admdvs",
-    "clr_type",
-    "first_month",
-    "since",
-    "months_open",
-    "kind",
-    "amount",
-    "fund_pay_sumamt",
-    "paid",
-    "deductions",
-    "rules",
-    "overdue",
-    "last_event",
-    "last_event_month",
-];
 
 /// The money columns of the ledger tables.
 pub fn ledger_scale(name: &str) -> Option<u32> {
@@ -58,11 +36,12 @@ fn int(name: &str, values: impl Iterator<Item = i64>) -> Column {
 /// `ledger`: every entry as this month leaves it, sorted by key.
 pub fn ledger_frame(update: &Update, month: &str, config: &Config) -> PolarsResult<DataFrame> {
     let entries: Vec<_> = update.ledger.entries.values().collect();
-    let t = |name: &str, get: &dyn Fn(&super::Entry) -> Option<String>| {
+    let t = |name: &str, get: &dyn Fn(&crate::ledger::Entry) -> Option<String>| {
         text(name, entries.iter().map(|e| get(e)))
     };
-    let i =
-        |name: &str, get: &dyn Fn(&super::Entry) -> i64| int(name, entries.iter().map(|e| get(e)));
+    let i = |name: &str, get: &dyn Fn(&crate::ledger::Entry) -> i64| {
+        int(name, entries.iter().map(|e| get(e)))
+    };
     DataFrame::new(
         entries.len(),
         vec![
@@ -91,7 +70,7 @@ pub fn ledger_frame(update: &Update, month: &str, config: &Config) -> PolarsResu
 /// `ledger_events`: one row per event of the month, sorted by key.
 pub fn events_frame(update: &Update) -> PolarsResult<DataFrame> {
     let events = &update.events;
-    let t = |name: &str, get: &dyn Fn(&super::update::EventRow) -> Option<String>| {
+    let t = |name: &str, get: &dyn Fn(&super::EventRow) -> Option<String>| {
         text(name, events.iter().map(get))
     };
     DataFrame::new(

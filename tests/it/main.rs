@@ -5,8 +5,10 @@
 //! - `matching`: settlements against filings — tie-breaks, the order of reasons, areas.
 //! - `payment`: §6's year-to-date accumulation against a decimal reference, and the money
 //!   laws of the settlements table over random corruptions and hospital orders.
-//! - `rules`: one fixture per rule (`tests/fixtures/rules/<CODE>.txt`) run with that rule
-//!   alone, and the registry's meta-tests (documentation, fixture, unique code).
+//! - `rules`: one fixture per rule (`tests/fixtures/rules/<CODE>.txt`), each a test of the
+//!   rule's name (`cargo test --release FIL002`) run with that rule alone, its finding texts in
+//!   both languages under an insta snapshot (`snapshots/it__rules__<CODE>.snap`); and the
+//!   registry's meta-tests (documentation, fixture, a test of its name, unique code).
 //! - `sample`: the bundled month gives exactly the findings its README documents, and
 //!   reruns are byte-identical.
 //! - `browser`: the reports rendered in headless Chromium stay within four screens and the

@@ -247,8 +247,9 @@ fn key(f: &Finding) -> [String; 8] {
     ]
 }
 
-/// Runs one rule on its fixture; returns (expected, found), both sorted.
-fn run_fixture(code: &str) -> (Expected, Expected) {
+/// Runs one rule on its fixture, its texts in `lang`; returns (expected, found), both
+/// sorted, and the findings' details, one a line, in the findings' order.
+fn run_fixture_in(code: &str, lang: yidi::Lang) -> (Expected, Expected, String) {
     let text = std::fs::read_to_string(fixtures_dir().join(format!("{code}.txt")))
         .unwrap_or_else(|_| panic!("no fixture for {code}"));
     let fixture = parse(&text);
@@ -268,7 +269,7 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
         month_dir: dir.clone(),
         month: SAMPLE_MONTH.into(),
         config,
-        lang: yidi::Lang::Zh,
+        lang,
         strict: false,
     };
     // `== ledger.csv`: the previous month's ledger the fixture's month continues.
@@ -294,25 +295,54 @@ fn run_fixture(code: &str) -> (Expected, Expected) {
     expected.sort();
     let mut found: Expected = findings.iter().map(key).collect();
     found.sort();
-    (expected, found)
+    let details = findings
+        .iter()
+        .map(|f| format!("{} {}: {}", f.rule, key(f)[2..8].join(" "), f.detail))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (expected, found, details)
 }
 
+/// A rule's fixture: exactly the findings it states, and their texts (Chinese and English)
+/// as the snapshot `tests/it/snapshots/it__rules__<CODE>.snap` holds them.
+fn check_fixture(code: &str) {
+    let (expected, found, zh) = run_fixture_in(code, yidi::Lang::Zh);
+    assert!(
+        !expected.is_empty(),
+        "{code}: the fixture expects no finding"
+    );
+    assert_eq!(expected, found, "{code}: the fixture's findings");
+    let (_, _, en) = run_fixture_in(code, yidi::Lang::En);
+    insta::assert_snapshot!(code, format!("{zh}\n\n{en}\n"));
+}
+
+/// One test a rule, named by its code: `cargo test --release FIL002` runs one.
+macro_rules! fixture_tests {
+    ($($code:ident),* $(,)?) => {
+        const FIXTURE_TESTS: &[&str] = &[$(stringify!($code)),*];
+        $(
+            #[test]
+            #[allow(non_snake_case)]
+            fn $code() {
+                check_fixture(stringify!($code));
+            }
+        )*
+    };
+}
+
+fixture_tests!(
+    AMT001, AMT002, AMT003, AMT004, CAT001, CAT002, CAT003, CAT004, DUP001, DUP002, DUP003, DUP004,
+    FIL001, FIL002, FIL003, FIL004, FIL005, FIL006, FIL007, HOS001, HOS002, HOS003, PER001, POL001,
+    POL002, POL003, POL004, POL005, POL006, REG001, REG002, REG003, REV001, REV002, RTE001,
+);
+
 #[test]
-fn every_rule_produces_exactly_its_fixtures_findings() {
-    let mut failures = Vec::new();
-    for rule in RULES {
-        let (expected, found) = run_fixture(rule.code);
-        if expected.is_empty() {
-            failures.push(format!("{}: the fixture expects no finding", rule.code));
-        }
-        if expected != found {
-            failures.push(format!(
-                "{}:\n expected {expected:#?}\n found {found:#?}",
-                rule.code
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+fn every_rule_has_a_fixture_test_of_its_name() {
+    let mut codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+    codes.sort_unstable();
+    let mut tested = FIXTURE_TESTS.to_vec();
+    tested.sort_unstable();
+    assert_eq!(codes, tested);
 }
 
 #[test]

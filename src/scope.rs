@@ -168,6 +168,7 @@ pub fn classify(
     let mut reversed_by: HashMap<usize, usize> = HashMap::default();
     let mut ledger_reversal = vec![None; n];
     let mut closed_entries: Vec<crate::ledger::Key> = Vec::new();
+    let mut closed: polars::prelude::PlHashSet<crate::ledger::Key> = Default::default();
     for &i in &by_file {
         if class[i] != Class::Reversal || copy_of[i].is_some() {
             continue;
@@ -188,7 +189,7 @@ pub fn classify(
                 None => Some(ReversalProblem::OriginalNotInMonth),
                 Some(entry) => {
                     let key = entry.key();
-                    if entry.is_reversed() || closed_entries.contains(&key) {
+                    if entry.is_reversed() || closed.contains(&key) {
                         Some(ReversalProblem::EntryAlreadyReversed)
                     } else if s.fund_pay_sumamt() != -entry.fund_pay_sumamt {
                         Some(ReversalProblem::EntryAmountDiffers {
@@ -198,6 +199,7 @@ pub fn classify(
                         ledger_reversal[i] = Some(entry.paid);
                         // Nothing paid: nothing to take back, and no money moves.
                         reversed[i] = entry.paid == 0;
+                        closed.insert(key.clone());
                         closed_entries.push(key);
                         None
                     }

@@ -785,3 +785,36 @@ fn a_reject_names_its_physical_line_in_a_crlf_file_with_blank_lines() {
         assert_counts_add_up(&month);
     }
 }
+
+#[test]
+fn a_hospital_set_aside_with_parquet_files_counts_their_rows_or_says_why_not() {
+    // Parquet exports: a readable settlements file counts the rows its metadata gives; the
+    // fee-line file that cannot be read counts none and names the problem.
+    let month = TempMonth::sample();
+    to_text_parquet(&month);
+    let rel = format!("{NANCHANG}/feedetail.parquet");
+    month.write(&rel, b"PAR1 not really parquet PAR1");
+    let read = month.ingest();
+    assert_eq!(read.set_aside.len(), 1);
+    assert_eq!(read.set_aside[0].hospital_dir, "H36010000001");
+    assert!(
+        read.set_aside[0].reason.contains(&rel),
+        "{}",
+        read.set_aside[0].reason
+    );
+    let file = |path: String| read.files.iter().find(|f| f.path == path).unwrap().clone();
+    let broken = file(rel.clone());
+    assert_eq!((broken.read, broken.rejected), (0, 0));
+    assert!(broken.set_aside.is_some());
+    let settlements = file(format!("{NANCHANG}/setlinfo.parquet"));
+    assert!(settlements.read > 0);
+    assert_eq!(settlements.rejected, settlements.read);
+    let lines: Vec<u64> = read
+        .rejects
+        .iter()
+        .filter(|r| r.file == settlements.path)
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(lines, (2..settlements.read + 2).collect::<Vec<_>>());
+    crate::util::assert_counts_add_up(&read);
+}

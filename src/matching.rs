@@ -4,7 +4,8 @@
 //! Filings are indexed by person (`psn_no`); each settlement then looks
 //! only at its person's few filings, in parallel (rayon). A settlement that needs a filing
 //! either matches one, is deemed filed as an emergency, or fails with exactly one reason,
-//! the first of FIL004, FIL002, FIL003, FIL005, FIL006, FIL001 whose condition holds.
+//! the first that holds in SPEC §4's order ([`NoValidFiling`]). These are facts; the
+//! filing rules (FIL001–FIL006) decide from them, one reason each.
 
 use polars::prelude::PlHashMap as HashMap;
 use std::cmp::Ordering;
@@ -24,11 +25,28 @@ pub enum Outcome {
     Matched(usize),
     /// No filing matched, and the settlement is an emergency: deemed filed.
     Emergency,
-    /// No filing matched: the rule that says why, and the filing that made it true.
+    /// No filing matched: why, and the filing that made it true.
     Failed {
-        rule: &'static str,
+        reason: NoValidFiling,
         filing: Option<usize>,
     },
+}
+
+/// Why no filing matched, in SPEC §4's order: the first that holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoValidFiling {
+    /// A covering filing begun and not ended was cancelled before admission.
+    Cancelled,
+    /// A covering filing had begun but ended.
+    Expired,
+    /// A covering filing had not begun.
+    NotBegun,
+    /// A covering filing, valid, was filed after the settlement.
+    FiledAfter,
+    /// A valid filing of the person covers another area.
+    OtherArea,
+    /// None at all.
+    None,
 }
 
 /// Whether a settlement needs a filing: across provinces always; inside one province as
@@ -128,17 +146,18 @@ pub fn match_settlement(
     if s.is_emergency() {
         return Outcome::Emergency;
     }
-    let failed = |rule, test: &dyn Fn(&Conditions) -> bool| {
+    let failed = |reason, test: &dyn Fn(&Conditions) -> bool| {
         pick(&mut area.iter().filter_map(|(i, c)| test(c).then_some(*i))).map(|i| Outcome::Failed {
-            rule,
+            reason,
             filing: Some(i),
         })
     };
-    failed("FIL004", &|c| c.begun && c.not_ended && !c.not_cancelled)
-        .or_else(|| failed("FIL002", &|c| c.begun && !c.not_ended))
-        .or_else(|| failed("FIL003", &|c| c.not_ended && !c.begun))
+    use NoValidFiling::*;
+    failed(Cancelled, &|c| c.begun && c.not_ended && !c.not_cancelled)
+        .or_else(|| failed(Expired, &|c| c.begun && !c.not_ended))
+        .or_else(|| failed(NotBegun, &|c| c.not_ended && !c.begun))
         .or_else(|| {
-            failed("FIL005", &|c| {
+            failed(FiledAfter, &|c| {
                 c.begun && c.not_ended && c.not_cancelled && !c.filed_before
             })
         })
@@ -149,13 +168,13 @@ pub fn match_settlement(
                 !covers(f) && c.begun && c.not_ended && c.not_cancelled
             }))
             .map(|i| Outcome::Failed {
-                rule: "FIL006",
+                reason: OtherArea,
                 filing: Some(i),
             })
         })
         .unwrap_or(Outcome::Failed {
-            rule: "FIL001",
-            filing: None,
+            reason: None,
+            filing: Option::None,
         })
 }
 

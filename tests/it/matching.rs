@@ -67,8 +67,16 @@ fn matched_sn(s: &Settlement, filings: &[Filing]) -> String {
 
 fn failed(s: &Settlement, filings: &[Filing]) -> (&'static str, Option<String>) {
     match outcome(s, filings) {
-        Outcome::Failed { rule, filing } => (
-            rule,
+        Outcome::Failed { reason, filing } => (
+            // The rule that decides from each reason (SPEC §4).
+            match reason {
+                yidi::matching::NoValidFiling::Cancelled => "FIL004",
+                yidi::matching::NoValidFiling::Expired => "FIL002",
+                yidi::matching::NoValidFiling::NotBegun => "FIL003",
+                yidi::matching::NoValidFiling::FiledAfter => "FIL005",
+                yidi::matching::NoValidFiling::OtherArea => "FIL006",
+                yidi::matching::NoValidFiling::None => "FIL001",
+            },
             filing.map(|i| filings[i].trt_dcla_detl_sn.to_string()),
         ),
         other => panic!("expected a failure, got {other:?}"),

@@ -22,19 +22,24 @@ use super::failed_with;
 use crate::rules::{Context, Finding, time};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL005", |_, s, f| {
-        let (sn, made) = f
-            .map(|f| (f.trt_dcla_detl_sn.as_str(), time(f.crte_time)))
-            .unwrap_or_default();
-        ctx.say(
-            format!(
-                "备案 {sn} 于 {made} 办理，晚于结算时间 {}",
-                time(s.setl_time)
-            ),
-            format!(
-                "filing {sn} was made at {made}, after the settlement at {}",
-                time(s.setl_time)
-            ),
-        )
-    })
+    failed_with(
+        ctx,
+        "FIL005",
+        crate::matching::NoValidFiling::FiledAfter,
+        |_, s, f| {
+            let (sn, made) = f
+                .map(|f| (f.trt_dcla_detl_sn.as_str(), time(f.crte_time)))
+                .unwrap_or_default();
+            ctx.say(
+                format!(
+                    "备案 {sn} 于 {made} 办理，晚于结算时间 {}",
+                    time(s.setl_time)
+                ),
+                format!(
+                    "filing {sn} was made at {made}, after the settlement at {}",
+                    time(s.setl_time)
+                ),
+            )
+        },
+    )
 }

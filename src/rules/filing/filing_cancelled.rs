@@ -21,19 +21,24 @@ use super::failed_with;
 use crate::rules::{Context, Finding, day, time};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL004", |_, s, f| {
-        let (sn, when) = f
-            .map(|f| (f.trt_dcla_detl_sn.as_str(), time(f.updt_time)))
-            .unwrap_or_default();
-        ctx.say(
-            format!(
-                "备案 {sn} 已于 {when} 撤销，早于入院/就诊日期 {}",
-                day(s.begndate)
-            ),
-            format!(
-                "filing {sn} was cancelled at {when}, before the treatment began on {}",
-                day(s.begndate)
-            ),
-        )
-    })
+    failed_with(
+        ctx,
+        "FIL004",
+        crate::matching::NoValidFiling::Cancelled,
+        |_, s, f| {
+            let (sn, when) = f
+                .map(|f| (f.trt_dcla_detl_sn.as_str(), time(f.updt_time)))
+                .unwrap_or_default();
+            ctx.say(
+                format!(
+                    "备案 {sn} 已于 {when} 撤销，早于入院/就诊日期 {}",
+                    day(s.begndate)
+                ),
+                format!(
+                    "filing {sn} was cancelled at {when}, before the treatment began on {}",
+                    day(s.begndate)
+                ),
+            )
+        },
+    )
 }

@@ -22,24 +22,29 @@ use super::failed_with;
 use crate::rules::{Context, Finding, day};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL002", |_, s, f| {
-        let (sn, end) = f
-            .map(|f| {
-                (
-                    f.trt_dcla_detl_sn.as_str(),
-                    f.enddate.map(day).unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default();
-        ctx.say(
-            format!(
-                "备案 {sn} 已于 {end} 到期，就医日期 {} 在其之后",
-                day(s.begndate)
-            ),
-            format!(
-                "filing {sn} ended on {end}, before the treatment on {}",
-                day(s.begndate)
-            ),
-        )
-    })
+    failed_with(
+        ctx,
+        "FIL002",
+        crate::matching::NoValidFiling::Expired,
+        |_, s, f| {
+            let (sn, end) = f
+                .map(|f| {
+                    (
+                        f.trt_dcla_detl_sn.as_str(),
+                        f.enddate.map(day).unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default();
+            ctx.say(
+                format!(
+                    "备案 {sn} 已于 {end} 到期，就医日期 {} 在其之后",
+                    day(s.begndate)
+                ),
+                format!(
+                    "filing {sn} ended on {end}, before the treatment on {}",
+                    day(s.begndate)
+                ),
+            )
+        },
+    )
 }

@@ -22,14 +22,19 @@ use super::failed_with;
 use crate::rules::{Context, Finding};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL006", |i, _, f| {
-        let (sn, area) = f
-            .map(|f| (f.trt_dcla_detl_sn.as_str(), f.rloc_admdvs.as_str()))
-            .unwrap_or_default();
-        let place = &ctx.scope.treatment[i];
-        ctx.say(
-            format!("备案 {sn} 的就医地为 {area}，与实际就医地 {place} 不符"),
-            format!("filing {sn} is for area {area}, not the treatment place {place}"),
-        )
-    })
+    failed_with(
+        ctx,
+        "FIL006",
+        crate::matching::NoValidFiling::OtherArea,
+        |i, _, f| {
+            let (sn, area) = f
+                .map(|f| (f.trt_dcla_detl_sn.as_str(), f.rloc_admdvs.as_str()))
+                .unwrap_or_default();
+            let place = &ctx.scope.treatment[i];
+            ctx.say(
+                format!("备案 {sn} 的就医地为 {area}，与实际就医地 {place} 不符"),
+                format!("filing {sn} is for area {area}, not the treatment place {place}"),
+            )
+        },
+    )
 }

@@ -21,19 +21,24 @@ use super::failed_with;
 use crate::rules::{Context, Finding, day};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL003", |_, s, f| {
-        let (sn, beg) = f
-            .map(|f| (f.trt_dcla_detl_sn.as_str(), day(f.begndate)))
-            .unwrap_or_default();
-        ctx.say(
-            format!(
-                "备案 {sn} 自 {beg} 起生效，晚于入院/就诊日期 {}",
-                day(s.begndate)
-            ),
-            format!(
-                "filing {sn} begins on {beg}, after the treatment began on {}",
-                day(s.begndate)
-            ),
-        )
-    })
+    failed_with(
+        ctx,
+        "FIL003",
+        crate::matching::NoValidFiling::NotBegun,
+        |_, s, f| {
+            let (sn, beg) = f
+                .map(|f| (f.trt_dcla_detl_sn.as_str(), day(f.begndate)))
+                .unwrap_or_default();
+            ctx.say(
+                format!(
+                    "备案 {sn} 自 {beg} 起生效，晚于入院/就诊日期 {}",
+                    day(s.begndate)
+                ),
+                format!(
+                    "filing {sn} begins on {beg}, after the treatment began on {}",
+                    day(s.begndate)
+                ),
+            )
+        },
+    )
 }

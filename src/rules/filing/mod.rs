@@ -11,20 +11,24 @@ pub mod single_use_filing_reused;
 
 use super::{Context, Finding};
 use crate::config::Level;
-use crate::matching::Outcome;
+use crate::matching::{NoValidFiling, Outcome};
 use crate::model::{Filing, Settlement};
 
-/// The hold findings of the settlements whose matching failed with `code`.
+/// The hold findings (of rule `code`) of the settlements whose matching failed for `reason`.
 fn failed_with(
     ctx: &Context,
     code: &'static str,
+    reason: NoValidFiling,
     detail: impl Fn(usize, &Settlement, Option<&Filing>) -> String,
 ) -> Vec<Finding> {
     ctx.outcomes
         .iter()
         .enumerate()
         .filter_map(|(i, outcome)| match outcome {
-            Outcome::Failed { rule, filing } if *rule == code => {
+            Outcome::Failed {
+                reason: why,
+                filing,
+            } if *why == reason => {
                 let filing = filing.map(|f| &ctx.model.filings[f]);
                 let s = &ctx.model.settlements[i];
                 Some(

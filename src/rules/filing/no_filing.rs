@@ -23,8 +23,12 @@ use super::failed_with;
 use crate::rules::{Context, Finding, day};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    failed_with(ctx, "FIL001", |_, s, _| {
-        ctx.say(
+    failed_with(
+        ctx,
+        "FIL001",
+        crate::matching::NoValidFiling::None,
+        |_, s, _| {
+            ctx.say(
             format!(
                 "参保人 {} 在 {} 入院/就诊，参保地 {} 无任何备案记录；请核实备案后再清算",
                 s.psn_no,
@@ -38,5 +42,6 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 s.insuplc_admdvs
             ),
         )
-    })
+        },
+    )
 }

@@ -238,7 +238,11 @@ impl MonthArgs {
         Ok(run::MonthOptions {
             month_dir: self.month_dir.clone(),
             month,
-            config: Config::load(self.config.as_deref())?,
+            config: {
+                let config = Config::load(self.config.as_deref())?;
+                config.check_rules(&|code| crate::rules::RULES.iter().any(|r| r.code == code))?;
+                config
+            },
             lang: self.lang,
             strict: self.strict,
         })

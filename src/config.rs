@@ -12,14 +12,6 @@ use crate::codes;
 use crate::error::ConfigError;
 use crate::units;
 
-/// Every rule code of SPEC §5, for checking `disabled_rules`.
-pub const RULE_CODES: &[&str] = &[
-    "FIL001", "FIL002", "FIL003", "FIL004", "FIL005", "FIL006", "FIL007", "REG001", "REG002",
-    "REG003", "HOS001", "HOS002", "HOS003", "CAT001", "CAT002", "CAT003", "CAT004", "DUP001",
-    "DUP002", "DUP003", "REV001", "REV002", "POL001", "POL002", "POL003", "POL004", "POL005",
-    "POL006", "AMT001", "AMT002", "AMT003", "AMT004", "PER001", "RTE001", "DUP004",
-];
-
 /// A finding's level, most severe first (so `min` is the most severe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -220,12 +212,7 @@ impl RawSettings {
             };
         }
         if let Some(rules) = self.disabled_rules {
-            if let Some(bad) = rules.iter().find(|r| !RULE_CODES.contains(&r.as_str())) {
-                return Err(value_error(
-                    &format!("{table}.disabled_rules"),
-                    format!("'{bad}' is not a rule code (see `yidi rules`)"),
-                ));
-            }
+            // Which codes exist is the rule catalogue's to say: see `Config::check_rules`.
             s.disabled_rules = rules;
         }
         if let Some(months) = self.hold_months {
@@ -259,6 +246,25 @@ impl Config {
                 })
             }
         }
+    }
+
+    /// Checks that every `disabled_rules` entry names a rule (`known`: the catalogue's
+    /// codes), naming the table of the first that does not.
+    pub fn check_rules(&self, known: &dyn Fn(&str) -> bool) -> Result<(), ConfigError> {
+        let tables = std::iter::once(("defaults".to_owned(), &self.defaults)).chain(
+            self.province
+                .iter()
+                .map(|(prov, settings)| (format!("province.{prov}"), settings)),
+        );
+        for (table, settings) in tables {
+            if let Some(bad) = settings.disabled_rules.iter().find(|r| !known(r)) {
+                return Err(value_error(
+                    &format!("{table}.disabled_rules"),
+                    format!("'{bad}' is not a rule code (see `yidi rules`)"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -349,7 +355,6 @@ mod tests {
                 "[province.22]\namount_tolerance = \"0.001\"\n",
                 "province.22.amount_tolerance",
             ),
-            ("[defaults]\ndisabled_rules = [\"CAT999\"]\n", "CAT999"),
             ("[codes.rloc_rea]\n\"02\" = \"19\"\n", "codes.rloc_rea"),
             ("[province.jilin]\n", "province.jilin"),
         ];
@@ -357,5 +362,15 @@ mod tests {
             let error = Config::parse(text).unwrap_err().to_string();
             assert!(error.contains(named), "{text:?} gave {error}");
         }
+        // Rule codes are the catalogue's to know: checked against it, naming the table.
+        let config = Config::parse("[province.22]\ndisabled_rules = [\"CAT999\"]\n").unwrap();
+        let error = config
+            .check_rules(&|code| code == "CAT001")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("province.22.disabled_rules") && error.contains("CAT999"),
+            "{error}"
+        );
     }
 }

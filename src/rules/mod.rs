@@ -49,9 +49,14 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding about settlement row `i`; a hold carries its fund payment.
-    pub fn settlement(
-        rule: &'static str,
+    /// A finding of `rule` about settlement row `i`; a hold carries its fund payment.
+    pub fn settlement(rule: &Rule, ctx: &Context, i: usize, detail: String) -> Finding {
+        Finding::settlement_at(rule, rule.level, ctx, i, detail)
+    }
+
+    /// [`Finding::settlement`] at a level the configuration sets (FIL007).
+    pub fn settlement_at(
+        rule: &Rule,
         level: Level,
         ctx: &Context,
         i: usize,
@@ -59,7 +64,7 @@ impl Finding {
     ) -> Finding {
         let s = &ctx.model.settlements[i];
         Finding {
-            rule,
+            rule: rule.code,
             level,
             fixmedins_code: Some(s.fixmedins_code.to_string()),
             setl_id: Some(s.setl_id.to_string()),
@@ -74,11 +79,12 @@ impl Finding {
         }
     }
 
-    /// A finding about a filing: its insured area and where it lets the person settle.
-    pub fn filing(rule: &'static str, level: Level, f: &Filing, detail: String) -> Finding {
+    /// A finding of `rule` about a filing: its insured area and where it lets the person
+    /// settle.
+    pub fn filing(rule: &Rule, f: &Filing, detail: String) -> Finding {
         Finding {
-            rule,
-            level,
+            rule: rule.code,
+            level: rule.level,
             fixmedins_code: None,
             setl_id: None,
             feedetl_sn: None,
@@ -151,14 +157,13 @@ impl Context<'_> {
     /// A finding about fee line `k` of settlement `i`.
     pub fn line_finding(
         &self,
-        rule: &'static str,
-        level: Level,
+        rule: &Rule,
         k: usize,
         i: usize,
         amount: Option<i64>,
         detail: String,
     ) -> Finding {
-        let mut f = Finding::settlement(rule, level, self, i, detail);
+        let mut f = Finding::settlement(rule, self, i, detail);
         f.feedetl_sn = Some(self.model.fee_lines.feedetl_sn[k].to_owned());
         f.amount = amount;
         f
@@ -182,7 +187,11 @@ pub struct Rule {
     pub family: &'static str,
     /// The rule file's `//!` doc.
     pub source: &'static str,
-    pub check: fn(&Context) -> Vec<Finding>,
+    /// Its decision over a part of the month; it takes its code and level from here.
+    pub check: fn(&Context, &'static Rule) -> Vec<Finding>,
+    /// Judged once over the whole month from the parts' tallies (AMT003), and so by the
+    /// default settings rather than an insured province's.
+    pub month_wide: bool,
 }
 
 impl Rule {
@@ -208,6 +217,9 @@ impl Rule {
 
 macro_rules! rule {
     ($code:literal, $level:ident, $family:literal, $module:path, $file:literal) => {
+        rule!($code, $level, $family, $module, $file, false)
+    };
+    ($code:literal, $level:ident, $family:literal, $module:path, $file:literal, $month_wide:expr) => {
         Rule {
             code: $code,
             level: Level::$level,
@@ -217,6 +229,7 @@ macro_rules! rule {
                 use $module as m;
                 m::check
             },
+            month_wide: $month_wide,
         }
     };
 }
@@ -226,7 +239,7 @@ macro_rules! rule {
 pub static RULES: &[Rule] = &[
     rule!("AMT001", Hold, "amount", amount::settlement_identity, "amount/settlement_identity.rs"),
     rule!("AMT002", Hold, "amount", amount::details_disagree, "amount/details_disagree.rs"),
-    rule!("AMT003", Flag, "amount", amount::summary_disagrees, "amount/summary_disagrees.rs"),
+    rule!("AMT003", Flag, "amount", amount::summary_disagrees, "amount/summary_disagrees.rs", true),
     rule!("AMT004", Flag, "amount", amount::line_arithmetic, "amount/line_arithmetic.rs"),
     rule!("CAT001", Deduct, "catalogue", catalogue::out_of_catalogue, "catalogue/out_of_catalogue.rs"),
     rule!("CAT002", Deduct, "catalogue", catalogue::self_paid_class_billed, "catalogue/self_paid_class_billed.rs"),
@@ -273,14 +286,16 @@ pub fn run(ctx: &Context, only: Option<&str>, done: &(dyn Fn() + Sync)) -> Vec<F
         .par_iter()
         .filter(|rule| only.is_none_or(|code| rule.code == code))
         .flat_map_iter(|rule| {
-            let found = (rule.check)(ctx);
+            let found = (rule.check)(ctx, rule);
             done();
             found
         })
         .filter(|f| {
-            // By the insured province; AMT003 has none (its area is the hospital's).
+            // By the insured province; a month-wide rule has none (AMT003's area is the
+            // hospital's).
+            let month_wide = find(f.rule).is_some_and(|r| r.month_wide);
             let settings = match f.insuplc_admdvs.as_deref() {
-                Some(area) if f.rule != "AMT003" => ctx.config.for_province(prov(area)),
+                Some(area) if !month_wide => ctx.config.for_province(prov(area)),
                 _ => &ctx.config.defaults,
             };
             settings.is_enabled(f.rule)

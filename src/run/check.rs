@@ -268,16 +268,20 @@ pub(super) fn check_parts(
     for part in &mut parts {
         tally.merge(std::mem::take(&mut part.tally));
     }
-    let amt003 = if options.config.defaults.is_enabled("AMT003") {
-        rules::amount::summary_disagrees::findings(
-            &month.summary,
-            &tally,
-            &model::hospitals(&month.hospitals),
-            options.lang,
-        )
-    } else {
-        Vec::new()
-    };
+    // The month-wide rule (AMT003) over the parts' tallies, once.
+    let amt003 = rules::RULES
+        .iter()
+        .filter(|r| r.month_wide && options.config.defaults.is_enabled(r.code))
+        .flat_map(|rule| {
+            rules::amount::summary_disagrees::findings(
+                rule,
+                &month.summary,
+                &tally,
+                &model::hospitals(&month.hospitals),
+                options.lang,
+            )
+        })
+        .collect();
     Ok(assemble(
         parts,
         settlements,

@@ -19,11 +19,10 @@
 //! # 说明
 //! 费用明细合计与结算单不一致、无明细或明细被拒收：暂缓拨付。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     let n = ctx.model.settlements.len();
     let (mut count, mut total, mut inscp) = (vec![0u64; n], vec![0i64; n], vec![0i64; n]);
@@ -80,7 +79,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             }
             (!problems.is_empty()).then(|| {
                 let detail = problems.join(ctx.say("；".into(), "; ".into()).as_str());
-                Finding::settlement("AMT002", Level::Hold, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -20,12 +20,11 @@
 //! # 说明
 //! 明细金额不等于数量×单价，或自费、超限、先行自付、范围内四部分之和不等于明细金额：提示。
 
-use crate::config::Level;
 use crate::model::prov;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::{PRICE_SCALE, QTY_SCALE, format_money};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     // Fen to (price × quantity) units of 10^-10.
     let fen = 10_i128.pow(PRICE_SCALE + QTY_SCALE - 2);
@@ -65,7 +64,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             }
             (!problems.is_empty()).then(|| {
                 let detail = problems.join(ctx.say("；".into(), "; ".into()).as_str());
-                ctx.line_finding("AMT004", Level::Flag, k, i, None, detail)
+                ctx.line_finding(rule, k, i, None, detail)
             })
         })
         .collect()

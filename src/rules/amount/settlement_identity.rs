@@ -20,8 +20,7 @@
 //! # 说明
 //! 结算单内各金额之间的勾稽关系不成立：暂缓拨付。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
 /// The identities of SPEC §2: (left side, the parts that must sum to it).
@@ -54,7 +53,7 @@ const IDENTITIES: [(&str, &[&str]); 4] = [
     ),
 ];
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let broken: Vec<String> = IDENTITIES
@@ -76,7 +75,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format!("结算金额不平：{}", broken.join("；")),
                     format!("settlement identities fail: {}", broken.join("; ")),
                 );
-                Finding::settlement("AMT001", Level::Hold, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -27,8 +27,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::{self, format_money};
 
 /// (count, medfee_sumamt, fund_pay_sumamt, acct_pay)
@@ -163,13 +162,20 @@ pub fn summary_dirs(summary: &DataFrame) -> PlHashSet<&str> {
         .unwrap_or_default()
 }
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let tally = Tally::of(&ctx.model.settlements, &summary_dirs(&ctx.model.summary));
-    findings(&ctx.model.summary, &tally, &ctx.model.hospitals, ctx.lang)
+    findings(
+        rule,
+        &ctx.model.summary,
+        &tally,
+        &ctx.model.hospitals,
+        ctx.lang,
+    )
 }
 
 /// AMT003's findings: each summary row against the tally of its directory's settlements.
 pub fn findings(
+    rule: &Rule,
     summary: &DataFrame,
     tally: &Tally,
     hospitals: &PlHashMap<String, crate::model::Hospital>,
@@ -234,8 +240,8 @@ pub fn findings(
                 ),
             );
             findings.push(Finding {
-                rule: "AMT003",
-                level: Level::Flag,
+                rule: rule.code,
+                level: rule.level,
                 fixmedins_code: Some(code.to_owned()),
                 setl_id: None,
                 feedetl_sn: None,

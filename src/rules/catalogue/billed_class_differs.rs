@@ -18,11 +18,10 @@
 //! # 说明
 //! 医院上传的收费项目等级或先行自付比例与就医地目录不一致：仅提示。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::{RATIO_SCALE, format_fixed};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     ctx.checked_lines()
         .filter_map(|(k, i)| {
@@ -42,7 +41,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         &lines.med_list_codg[k], billed.0, billed.1, listed.0, listed.1
                     ),
                 );
-                ctx.line_finding("CAT003", Level::Flag, k, i, None, detail)
+                ctx.line_finding(rule, k, i, None, detail)
             })
         })
         .collect()

@@ -21,11 +21,10 @@
 //! 按就医地目录，该项目不在目录内却计入了政策范围内费用：按实际基金支付比例扣减。
 
 use super::deducted;
-use crate::config::Level;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 use crate::units::format_money;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     ctx.checked_lines()
         .filter(|&(k, _)| lines.inscp_scp_amt[k] > 0 && ctx.line_item[k].is_none())
@@ -46,7 +45,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format_money(disallowed)
                 ),
             );
-            ctx.line_finding("CAT001", Level::Deduct, k, i, Some(deducted(ctx, i, disallowed)), detail)
+            ctx.line_finding(rule, k, i, Some(deducted(ctx, i, disallowed)), detail)
         })
         .collect()
 }

@@ -21,11 +21,10 @@
 //! 单价超过就医地目录限价，超出部分计入了政策范围内费用：按实际基金支付比例扣减超出金额。
 
 use super::deducted;
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::{PRICE_SCALE, QTY_SCALE, div_round, format_fixed, format_money};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     // Ceiling in fen to price units (10^-6), and (price × quantity) units (10^-10) to fen.
     let fen_to_price = 10_i64.pow(PRICE_SCALE - 2);
@@ -62,14 +61,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         format_money(disallowed)
                     ),
                 );
-                ctx.line_finding(
-                    "CAT004",
-                    Level::Deduct,
-                    k,
-                    i,
-                    Some(deducted(ctx, i, disallowed)),
-                    detail,
-                )
+                ctx.line_finding(rule, k, i, Some(deducted(ctx, i, disallowed)), detail)
             })
         })
         .collect()

@@ -19,11 +19,10 @@
 //! 就医地目录中为丙类（全自费）的项目被计入政策范围内费用：按实际基金支付比例扣减。
 
 use super::deducted;
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     ctx.checked_lines()
         .filter(|&(k, _)| {
@@ -43,7 +42,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format_money(disallowed)
                 ),
             );
-            ctx.line_finding("CAT002", Level::Deduct, k, i, Some(deducted(ctx, i, disallowed)), detail)
+            ctx.line_finding(rule, k, i, Some(deducted(ctx, i, disallowed)), detail)
         })
         .collect()
 }

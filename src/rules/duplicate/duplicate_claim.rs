@@ -20,10 +20,9 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let mut first: HashMap<(&str, &str, &str, i32, i32, i64), usize> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
@@ -49,7 +48,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         e.setl_id
                     ),
                 );
-                findings.push(Finding::settlement("DUP002", Level::Flag, ctx, i, detail));
+                findings.push(Finding::settlement(rule, ctx, i, detail));
             }
             Some(_) => {}
             None => {

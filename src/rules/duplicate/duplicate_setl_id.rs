@@ -18,10 +18,9 @@
 //! # 说明
 //! 同一医院同一结算流水号重复上传：保留首条，其余暂缓拨付。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     (0..ctx.model.settlements.len())
         .filter_map(|i| {
             let first = ctx.scope.copy_of[i]?;
@@ -37,7 +36,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     s.setl_id, s.hospital_dir, s.line, kept.hospital_dir, kept.line
                 ),
             );
-            Some(Finding::settlement("DUP001", Level::Hold, ctx, i, detail))
+            Some(Finding::settlement(rule, ctx, i, detail))
         })
         .collect()
 }

@@ -23,10 +23,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Level;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let mut stays: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (rank, &i) in ctx.scope.order.iter().enumerate() {
         let s = &ctx.model.settlements[i];
@@ -66,7 +65,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         day(earlier.enddate)
                     ),
                 );
-                findings.push(Finding::settlement("DUP003", Level::Hold, ctx, b, detail));
+                findings.push(Finding::settlement(rule, ctx, b, detail));
             }
         }
     }

@@ -22,10 +22,9 @@
 //! # 说明
 //! 已在往月挂账（暂缓或扣款）的结算本月再次上传：暂缓拨付，以台账为准，避免重复结算。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     (0..ctx.model.settlements.len())
         .filter(|&i| ctx.scope.reupload[i])
         .filter_map(|i| {
@@ -45,7 +44,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     entry.kind.name()
                 ),
             );
-            Some(Finding::settlement("DUP004", Level::Hold, ctx, i, detail))
+            Some(Finding::settlement(rule, ctx, i, detail))
         })
         .collect()
 }

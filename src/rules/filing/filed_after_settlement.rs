@@ -19,12 +19,12 @@
 //! 备案在结算之后才办理：出院结算前补办的备案可追溯，结算后办理的不可。暂缓拨付。
 
 use super::failed_with;
-use crate::rules::{Context, Finding, time};
+use crate::rules::{Context, Finding, Rule, time};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL005",
+        rule,
         crate::matching::NoValidFiling::FiledAfter,
         |_, s, f| {
             let (sn, made) = f

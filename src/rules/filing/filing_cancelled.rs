@@ -18,12 +18,12 @@
 //! 备案已于入院/就诊前撤销（vali_flag=0）：暂缓拨付。
 
 use super::failed_with;
-use crate::rules::{Context, Finding, day, time};
+use crate::rules::{Context, Finding, Rule, day, time};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL004",
+        rule,
         crate::matching::NoValidFiling::Cancelled,
         |_, s, f| {
             let (sn, when) = f

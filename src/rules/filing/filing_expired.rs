@@ -19,12 +19,12 @@
 //! 备案有效期已过，就医日期晚于备案截止日期：暂缓拨付，请参保人重新备案。
 
 use super::failed_with;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL002",
+        rule,
         crate::matching::NoValidFiling::Expired,
         |_, s, f| {
             let (sn, end) = f

@@ -19,12 +19,12 @@
 //! 有有效备案，但备案就医地与实际就医地不一致：暂缓拨付。
 
 use super::failed_with;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL006",
+        rule,
         crate::matching::NoValidFiling::OtherArea,
         |i, _, f| {
             let (sn, area) = f

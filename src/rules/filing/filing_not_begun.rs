@@ -18,12 +18,12 @@
 //! 备案开始日期晚于入院/就诊日期且未追溯至入院：暂缓拨付。
 
 use super::failed_with;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL003",
+        rule,
         crate::matching::NoValidFiling::NotBegun,
         |_, s, f| {
             let (sn, beg) = f

@@ -9,15 +9,14 @@ pub mod filing_not_begun;
 pub mod no_filing;
 pub mod single_use_filing_reused;
 
-use super::{Context, Finding};
-use crate::config::Level;
+use super::{Context, Finding, Rule};
 use crate::matching::{NoValidFiling, Outcome};
 use crate::model::{Filing, Settlement};
 
-/// The hold findings (of rule `code`) of the settlements whose matching failed for `reason`.
+/// The hold findings (of `rule`) of the settlements whose matching failed for `reason`.
 fn failed_with(
     ctx: &Context,
-    code: &'static str,
+    rule: &Rule,
     reason: NoValidFiling,
     detail: impl Fn(usize, &Settlement, Option<&Filing>) -> String,
 ) -> Vec<Finding> {
@@ -31,10 +30,7 @@ fn failed_with(
             } if *why == reason => {
                 let filing = filing.map(|f| &ctx.model.filings[f]);
                 let s = &ctx.model.settlements[i];
-                Some(
-                    Finding::settlement(code, Level::Hold, ctx, i, detail(i, s, filing))
-                        .with_filing(filing),
-                )
+                Some(Finding::settlement(rule, ctx, i, detail(i, s, filing)).with_filing(filing))
             }
             _ => None,
         })

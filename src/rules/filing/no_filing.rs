@@ -20,12 +20,12 @@
 //! 需要备案的异地结算，参保人没有任何可说明的备案记录：暂缓拨付该笔基金支付。
 
 use super::failed_with;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     failed_with(
         ctx,
-        "FIL001",
+        rule,
         crate::matching::NoValidFiling::None,
         |_, s, _| {
             ctx.say(

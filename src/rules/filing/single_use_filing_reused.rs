@@ -24,9 +24,9 @@ use polars::prelude::PlHashMap as HashMap;
 
 use crate::matching::Outcome;
 use crate::model::prov;
-use crate::rules::{Context, Finding, time};
+use crate::rules::{Context, Finding, Rule, time};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let mut first_use: HashMap<usize, usize> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
@@ -65,7 +65,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     ),
                 );
                 findings.push(
-                    Finding::settlement("FIL007", level, ctx, i, detail).with_filing(Some(filing)),
+                    Finding::settlement_at(rule, level, ctx, i, detail).with_filing(Some(filing)),
                 );
             }
         }

@@ -19,10 +19,9 @@
 //! 医疗机构不在异地联网定点名单内，或结算日期不在其联网期间：暂缓拨付。
 
 use super::networked_on_settlement_day;
-use crate::config::Level;
-use crate::rules::{Context, Finding, day, time};
+use crate::rules::{Context, Finding, Rule, day, time};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let hospital = ctx.model.hospitals.get(s.fixmedins_code.as_str());
@@ -55,7 +54,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     )
                 }
             };
-            Some(Finding::settlement("HOS001", Level::Hold, ctx, i, detail))
+            Some(Finding::settlement(rule, ctx, i, detail))
         })
         .collect()
 }

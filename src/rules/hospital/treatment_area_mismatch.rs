@@ -17,10 +17,9 @@
 //! # 说明
 //! 医院上传的就医地区划与定点名单所属统筹区不一致：仅提示，请核查医院系统配置。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let h = ctx.model.hospitals.get(s.fixmedins_code.as_str())?;
@@ -35,7 +34,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         s.mdtrtarea_admvs, h.fix_blng_admdvs
                     ),
                 );
-                Finding::settlement("HOS003", Level::Flag, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -19,10 +19,9 @@
 //! 医疗机构已联网，但未开通该类就医（住院、普通门诊、门诊慢特病）的直接结算：暂缓拨付。
 
 use super::networked_on_settlement_day;
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let h =
@@ -43,7 +42,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         h.fixmedins_code, s.med_type
                     ),
                 );
-                Finding::settlement("HOS002", Level::Hold, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -20,11 +20,10 @@
 //! 门诊慢特病病种不在参保省跨省直接结算病种范围内：暂缓拨付。
 
 use super::cross_province;
-use crate::config::Level;
 use crate::model::prov;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter(|(i, s)| s.med_type == "14" && cross_province(s, &ctx.scope.treatment[*i]))
         .filter_map(|(i, s)| {
@@ -35,7 +34,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format!("病种 {code} 不在参保省 {insured} 的门诊慢特病跨省结算病种内"),
                     format!("disease {code} is not on province {insured}'s list of chronic diseases settled cross-province"),
                 );
-                Finding::settlement("POL004", Level::Hold, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -21,11 +21,10 @@
 //! 统筹基金支付高于按参保地政策（起付线、支付比例、封顶线）计算的应付金额：扣减多付部分。
 
 use super::{recomputed, tolerance};
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     recomputed(ctx)
         .filter(|&(i, expected, paid)| paid - expected > tolerance(ctx, i))
         .map(|(i, expected, paid)| {
@@ -43,7 +42,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format_money(paid - expected)
                 ),
             );
-            let mut f = Finding::settlement("POL001", Level::Deduct, ctx, i, detail);
+            let mut f = Finding::settlement(rule, ctx, i, detail);
             f.amount = Some(paid - expected);
             f
         })

@@ -18,11 +18,10 @@
 //! 统筹基金支付低于按参保地政策计算的应付金额：提示，可能需参保地手工补报。
 
 use super::{recomputed, tolerance};
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     recomputed(ctx)
         .filter(|&(i, expected, paid)| expected - paid > tolerance(ctx, i))
         .map(|(i, expected, paid)| {
@@ -40,7 +39,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     format_money(expected - paid)
                 ),
             );
-            let mut f = Finding::settlement("POL002", Level::Flag, ctx, i, detail);
+            let mut f = Finding::settlement(rule, ctx, i, detail);
             f.amount = Some(expected - paid);
             f
         })

@@ -20,11 +20,10 @@
 //! # 说明
 //! 参保地政策表中没有适用于该结算的记录，无法复核基金支付：提示，请补充政策表。
 
-use crate::config::Level;
 use crate::payment::Expected;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter(|(i, _)| ctx.expected[*i] == Expected::NoPolicy)
         .map(|(i, s)| {
@@ -44,7 +43,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     crate::rules::day(s.begndate)
                 ),
             );
-            Finding::settlement("POL006", Level::Flag, ctx, i, detail)
+            Finding::settlement(rule, ctx, i, detail)
         })
         .collect()
 }

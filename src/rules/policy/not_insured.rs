@@ -19,10 +19,9 @@
 //! # 说明
 //! 就医当日参保状态非正常参保，或仍在待遇等待期内：暂缓拨付。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let Some(enrollment) = &ctx.model.enrollment else {
         return Vec::new();
     };
@@ -53,7 +52,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         day(d)
                     ),
                 );
-                Finding::settlement("POL005", Level::Hold, ctx, i, detail)
+                Finding::settlement(rule, ctx, i, detail)
             })
         })
         .collect()

@@ -19,11 +19,10 @@
 //! 城乡居民普通门诊费用跨省直接结算未开通（参保地配置）：暂缓拨付。
 
 use super::cross_province;
-use crate::config::Level;
 use crate::model::prov;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter(|(i, s)| {
             s.insutype == "390"
@@ -42,7 +41,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     s.insuplc_admdvs
                 ),
             );
-            Finding::settlement("POL003", Level::Hold, ctx, i, detail)
+            Finding::settlement(rule, ctx, i, detail)
         })
         .collect()
 }

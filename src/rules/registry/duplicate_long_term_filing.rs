@@ -23,15 +23,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Level;
 use crate::model::{Filing, prov};
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
 fn overlap(a: &Filing, b: &Filing) -> bool {
     a.begndate <= b.enddate.unwrap_or(i32::MAX) && b.begndate <= a.enddate.unwrap_or(i32::MAX)
 }
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let mut by_person: BTreeMap<&str, Vec<&Filing>> = BTreeMap::new();
     for f in ctx
         .model
@@ -72,7 +71,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         period(other)
                     ),
                 );
-                findings.push(Finding::filing("REG001", Level::Flag, later, detail));
+                findings.push(Finding::filing(rule, later, detail));
             }
         }
     }

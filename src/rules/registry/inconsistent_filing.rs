@@ -20,8 +20,7 @@
 //! # 说明
 //! 备案信息自相矛盾：起止日期倒置、身份证号校验位错误或区划代码不存在。提示。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 
 /// GB 11643's check of an 18-character resident id (ISO 7064 MOD 11-2).
 pub fn certno_is_valid(certno: &str) -> bool {
@@ -39,7 +38,7 @@ pub fn certno_is_valid(certno: &str) -> bool {
     bytes[17] == CHECK[(sum % 11) as usize]
 }
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.model
         .filings
         .iter()
@@ -75,8 +74,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             }
             (!defects.is_empty()).then(|| {
                 Finding::filing(
-                    "REG003",
-                    Level::Flag,
+                    rule,
                     f,
                     defects.join(ctx.say("；".into(), "; ".into()).as_str()),
                 )

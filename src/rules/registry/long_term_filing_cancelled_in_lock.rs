@@ -23,12 +23,11 @@
 
 use chrono::Months;
 
-use crate::config::Level;
 use crate::model::prov;
-use crate::rules::{Context, Finding, day};
+use crate::rules::{Context, Finding, Rule, day};
 use crate::units;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.model
         .filings
         .iter()
@@ -52,7 +51,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                         day(f.begndate)
                     ),
                 );
-                Finding::filing("REG002", Level::Flag, f, detail)
+                Finding::filing(rule, f, detail)
             })
         })
         .collect()

@@ -18,11 +18,10 @@
 //! # 说明
 //! 冲销记录缺少原结算号、重复冲销或金额与原结算不相反：暂缓清算。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::scope::ReversalProblem;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let settlements = &ctx.model.settlements;
     (0..settlements.len())
         .filter_map(|i| {
@@ -74,7 +73,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     ),
                 ),
             };
-            Some(Finding::settlement("REV002", Level::Hold, ctx, i, detail))
+            Some(Finding::settlement(rule, ctx, i, detail))
         })
         .collect()
 }

@@ -18,11 +18,10 @@
 //! # 说明
 //! 冲销记录对应的原结算不在本月：作为以前月份的调整清算（负数），仅提示。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::scope::ReversalProblem;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     (0..ctx.model.settlements.len())
         .filter(|&i| ctx.scope.reversal_problem[i] == Some(ReversalProblem::OriginalNotInMonth))
         .map(|i| {
@@ -32,7 +31,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 format!("冲销的原结算 {original} 不在本月，按调整清算"),
                 format!("the reversed settlement {original} is not in the month: cleared as an adjustment"),
             );
-            Finding::settlement("REV001", Level::Flag, ctx, i, detail)
+            Finding::settlement(rule, ctx, i, detail)
         })
         .collect()
 }

@@ -18,11 +18,10 @@
 //! # 说明
 //! 结算时间不在本清算月份内：不参与本月审核与清算，仅提示。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding, time};
+use crate::rules::{Context, Finding, Rule, time};
 use crate::scope::Class;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     (0..ctx.model.settlements.len())
         .filter(|&i| ctx.scope.class[i] == Class::OutsideMonth)
         .map(|i| {
@@ -37,7 +36,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     ctx.month
                 ),
             );
-            Finding::settlement("PER001", Level::Flag, ctx, i, detail)
+            Finding::settlement(rule, ctx, i, detail)
         })
         .collect()
 }

@@ -19,11 +19,10 @@
 //! # 说明
 //! 参保地与就医地为同一统筹区，不属于异地就医：不纳入异地清算，仅提示。
 
-use crate::config::Level;
-use crate::rules::{Context, Finding};
+use crate::rules::{Context, Finding, Rule};
 use crate::scope::Class;
 
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     (0..ctx.model.settlements.len())
         .filter(|&i| ctx.scope.class[i] == Class::SameArea)
         .map(|i| {
@@ -34,7 +33,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     "insured place and treatment place are both {area}: not off-site, excluded"
                 ),
             );
-            Finding::settlement("RTE001", Level::Flag, ctx, i, detail)
+            Finding::settlement(rule, ctx, i, detail)
         })
         .collect()
 }

@@ -7,6 +7,8 @@
 //! the order the files were read in.
 
 pub mod encoding;
+mod file;
+mod hospital;
 pub mod parquet;
 pub mod reader;
 pub mod reject;
@@ -19,12 +21,13 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::InputError;
 use crate::progress::Progress;
 pub use encoding::Encoding;
+use file::{Loaded, load, load_in_chunks};
+use hospital::{Hospital, hospital_dirs, mismatches, read_hospital};
 pub use reader::{Parsed, Regions, RowRules};
 pub use reject::{Reason, Reject};
 pub use schema::Table;
@@ -106,261 +109,6 @@ impl Month {
             Table::Summary => Some(&self.summary),
         }
     }
-}
-
-/// One file's frame and its manifest entry.
-struct Loaded {
-    parsed: Parsed,
-    file: InputFile,
-}
-
-fn relative(path: &str) -> String {
-    path.replace('\\', "/")
-}
-
-/// Finds `<stem>.csv` or `<stem>.parquet` under `dir`.
-fn locate(dir: &Path, stem: &str, rel_stem: &str) -> Result<Option<(PathBuf, String)>, InputError> {
-    let csv = dir.join(format!("{stem}.csv"));
-    let parquet = dir.join(format!("{stem}.parquet"));
-    match (csv.is_file(), parquet.is_file()) {
-        (true, true) => Err(InputError::Ambiguous {
-            file: relative(rel_stem),
-        }),
-        (true, false) => Ok(Some((csv, format!("{rel_stem}.csv")))),
-        (false, true) => Ok(Some((parquet, format!("{rel_stem}.parquet")))),
-        (false, false) => Ok(None),
-    }
-}
-
-/// Reads one input file, CSV or Parquet; `None` when it is absent.
-fn load(
-    dir: &Path,
-    stem: &str,
-    rel_stem: &str,
-    table: Table,
-    rules: RowRules<'_>,
-) -> Result<Option<Loaded>, InputError> {
-    let mut whole =
-        |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk: the whole file") };
-    load_in_chunks(dir, stem, rel_stem, table, rules, usize::MAX, &mut whole)
-}
-
-/// Reads one input file, handing every `chunk_rows` accepted rows to `chunk` (a Parquet
-/// file's rows at once); the frame of what it returns holds the rows left over.
-fn load_in_chunks<E: From<InputError>>(
-    dir: &Path,
-    stem: &str,
-    rel_stem: &str,
-    table: Table,
-    rules: RowRules<'_>,
-    chunk_rows: usize,
-    chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
-) -> Result<Option<Loaded>, E> {
-    let Some((path, rel)) = locate(dir, stem, rel_stem)? else {
-        return if table.required() {
-            Err(InputError::MissingFile {
-                file: relative(rel_stem),
-            }
-            .into())
-        } else {
-            Ok(None)
-        };
-    };
-    let rel = relative(&rel);
-    let io = |source| InputError::Io {
-        path: path.clone(),
-        source,
-    };
-    let not_text = |e| match e {
-        encoding::NotText::Binary { offset } => InputError::Binary {
-            file: rel.clone(),
-            offset,
-        },
-        encoding::NotText::Utf16 => InputError::Utf16 { file: rel.clone() },
-    };
-    if chunk_rows != usize::MAX && rel.ends_with(".csv") {
-        // Read as it comes, never whole (a national registry is gigabytes): one pass for
-        // the hash and the encoding, one to parse.
-        let mut hasher = Sha256::new();
-        let mut scan = reader::PlainScan::default();
-        let detected = encoding::detect_file(&path, &mut |block| {
-            hasher.update(block);
-            scan.feed(block);
-        })
-        .map_err(io)?;
-        let detected = detected.map_err(not_text)?;
-        let mut file = std::fs::File::open(&path).map_err(io)?;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(detected.skip)).map_err(io)?;
-        let utf8 = detected.valid_utf8 && detected.encoding != Encoding::Gb18030;
-        let parsed = if utf8 && scan.is_plain() {
-            reader::parse_plain_in_chunks(
-                table,
-                &rel,
-                detected.encoding,
-                file,
-                rules,
-                chunk_rows,
-                chunk,
-                reader::PLAIN_BLOCK,
-                scan.nul_free(),
-            )?
-        } else {
-            reader::parse_csv_in_chunks(
-                table,
-                &rel,
-                detected.encoding,
-                std::io::BufReader::with_capacity(1 << 20, file),
-                reader::Known {
-                    decodable: utf8,
-                    nul_free: scan.nul_free(),
-                },
-                rules,
-                chunk_rows,
-                chunk,
-            )?
-        };
-        let rejected = parsed.rejects.len() as u64;
-        let file = InputFile {
-            path: rel,
-            table: table.name(),
-            size: detected.size,
-            sha256: hex::encode(hasher.finalize()),
-            encoding: detected.encoding,
-            read: parsed.read,
-            accepted: parsed.read - rejected,
-            rejected,
-            set_aside: None,
-        };
-        return Ok(Some(Loaded { parsed, file }));
-    }
-    let bytes = std::fs::read(&path).map_err(io)?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let (parsed, encoding) = if rel.ends_with(".parquet") {
-        let mut parsed = parquet::parse_parquet(table, &rel, &bytes, rules)?;
-        if chunk_rows != usize::MAX {
-            let frame = parsed.frame.clear();
-            chunk(std::mem::replace(&mut parsed.frame, frame))?;
-        }
-        (parsed, Encoding::Parquet)
-    } else {
-        let (encoding, body) = encoding::detect(&bytes).map_err(not_text)?;
-        (
-            reader::parse_csv(table, &rel, encoding, body, rules)?,
-            encoding,
-        )
-    };
-    let rejected = parsed.rejects.len() as u64;
-    let file = InputFile {
-        path: rel,
-        table: table.name(),
-        size: bytes.len() as u64,
-        sha256,
-        encoding,
-        read: parsed.read,
-        accepted: parsed.read - rejected,
-        rejected,
-        set_aside: None,
-    };
-    Ok(Some(Loaded { parsed, file }))
-}
-
-/// A hospital directory read, or set aside.
-enum Hospital {
-    Read(Box<HospitalExport>),
-    SetAside(set_aside::SetAsideDir),
-}
-
-/// What one hospital directory under `exports/` holds.
-struct HospitalExport {
-    dir: String,
-    setlinfo: Loaded,
-    feedetail: Loaded,
-    summary: Option<Loaded>,
-}
-
-fn read_hospital(
-    month_dir: &Path,
-    dir: &str,
-    regions: &Regions,
-    config: &Config,
-) -> Result<HospitalExport, InputError> {
-    let base = month_dir.join("exports").join(dir);
-    let rel = |stem: &str| format!("exports/{dir}/{stem}");
-    let codes = Some(&config.codes);
-    let setlinfo = load(
-        &base,
-        "setlinfo",
-        &rel("setlinfo"),
-        Table::Setlinfo,
-        RowRules {
-            areas: Some((regions, &["insuplc_admdvs", "mdtrtarea_admvs"])),
-            codes,
-            ..RowRules::default()
-        },
-    )?
-    .expect("setlinfo is required");
-    let accepted: PlHashSet<String> = setlinfo
-        .parsed
-        .frame
-        .column("setl_id")
-        .ok()
-        .and_then(|c| c.str().ok().cloned())
-        .map(|ids| ids.iter().flatten().map(str::to_owned).collect())
-        .unwrap_or_default();
-    let feedetail = load(
-        &base,
-        "feedetail",
-        &rel("feedetail"),
-        Table::Feedetail,
-        RowRules {
-            unique_key: &["setl_id", "feedetl_sn"],
-            settlements: Some(&accepted),
-            codes,
-            ..RowRules::default()
-        },
-    )?
-    .expect("feedetail is required");
-    let summary = load(
-        &base,
-        "summary",
-        &rel("summary"),
-        Table::Summary,
-        RowRules {
-            codes,
-            ..RowRules::default()
-        },
-    )?;
-    Ok(HospitalExport {
-        dir: dir.to_owned(),
-        setlinfo,
-        feedetail,
-        summary,
-    })
-}
-
-/// The hospital directories under `exports/`, sorted by name.
-fn hospital_dirs(month_dir: &Path) -> Result<Vec<String>, InputError> {
-    let exports = month_dir.join("exports");
-    let entries = std::fs::read_dir(&exports).map_err(|source| InputError::Io {
-        path: exports.clone(),
-        source,
-    })?;
-    let mut dirs = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| InputError::Io {
-            path: exports.clone(),
-            source,
-        })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_dir() && !name.starts_with('.') {
-            dirs.push(name);
-        }
-    }
-    if dirs.is_empty() {
-        return Err(InputError::NoExports { path: exports });
-    }
-    dirs.sort();
-    Ok(dirs)
 }
 
 /// Prefixes a per-hospital frame with its directory name.
@@ -740,25 +488,4 @@ pub fn read_month_into<E: From<InputError> + Send>(
         dir_mismatches: gathered.dir_mismatches,
         set_aside: gathered.set_aside,
     })
-}
-
-/// The `fixmedins_code`s in a hospital's settlements that differ from its directory name.
-fn mismatches(dir: &str, setlinfo: &DataFrame) -> Vec<DirMismatch> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    if let Ok(codes) = setlinfo
-        .column("fixmedins_code")
-        .and_then(|c| c.str().cloned())
-    {
-        for code in codes.iter().flatten().filter(|c| *c != dir) {
-            *counts.entry(code.to_owned()).or_default() += 1;
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(fixmedins_code, rows)| DirMismatch {
-            hospital_dir: dir.to_owned(),
-            fixmedins_code,
-            rows,
-        })
-        .collect()
 }

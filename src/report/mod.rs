@@ -4,4 +4,5 @@
 pub mod charts;
 pub mod html;
 pub mod labels;
+pub mod ledger;
 pub mod xlsx;

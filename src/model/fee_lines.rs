@@ -1,0 +1,327 @@
+//! The fee lines as the checks read them: texts in one buffer a column, codes interned, numbers
+//! in one pass, converted whole from a frame they consume.
+
+use polars::prelude::PlHashMap as HashMap;
+
+use polars::prelude::*;
+
+use super::*;
+use crate::units;
+
+/// A column of text, every value in one buffer: for the tens of millions of fee lines, a
+/// `String` a cell would cost an allocation and 24 bytes more each.
+#[derive(Debug, Default, Clone)]
+pub struct TextColumn {
+    text: String,
+    /// Where each value ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    /// A text column's values, a null as the empty text.
+    pub fn from_column(values: &Column) -> TextColumn {
+        let mut column = TextColumn::default();
+        if let Ok(values) = values.str() {
+            column.ends.reserve(values.len());
+            for value in values.iter() {
+                column.text.push_str(value.unwrap_or_default());
+                column.ends.push(column.text.len());
+            }
+        } else {
+            column.ends = vec![0; values.len()];
+        }
+        column
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for TextColumn {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
+    }
+}
+
+/// A column of few distinct texts (a hospital directory, a code): each value once, and a
+/// 4-byte index a row.
+#[derive(Debug, Default, Clone)]
+pub struct CodeColumn {
+    values: Vec<PlSmallStr>,
+    index: Vec<u32>,
+}
+
+impl CodeColumn {
+    /// A text column's values, a null as the empty text.
+    pub fn from_column(values: &Column) -> CodeColumn {
+        let mut column = CodeColumn::default();
+        let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
+        let Ok(values) = values.str() else {
+            column.values.push(PlSmallStr::EMPTY);
+            column.index = vec![0; values.len()];
+            return column;
+        };
+        column.index.reserve(values.len());
+        // Runs of one value are common (a hospital's directory): checked before the map.
+        let mut last: Option<(&str, u32)> = None;
+        for value in values.iter() {
+            let value = value.unwrap_or_default();
+            let k = match last {
+                Some((text, k)) if text == value => k,
+                _ => {
+                    let k = *known.entry(PlSmallStr::from_str(value)).or_insert_with(|| {
+                        column.values.push(PlSmallStr::from_str(value));
+                        (column.values.len() - 1) as u32
+                    });
+                    last = Some((value, k));
+                    k
+                }
+            };
+            column.index.push(k);
+        }
+        column
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for CodeColumn {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        &self.values[self.index[k] as usize]
+    }
+}
+
+/// The fee lines, column by column (they are the largest table: no row structs).
+pub struct FeeLines {
+    pub hospital_dir: CodeColumn,
+    pub line: Vec<i64>,
+    pub setl_id: TextColumn,
+    pub feedetl_sn: TextColumn,
+    pub fee_ocur_day: Vec<i32>,
+    pub med_list_codg: CodeColumn,
+    /// Units of 0.0001.
+    pub cnt: Vec<i64>,
+    /// Units of 0.000001.
+    pub pric: Vec<i64>,
+    pub det_item_fee_sumamt: Vec<i64>,
+    pub chrgitm_lv: CodeColumn,
+    /// Units of 0.0001.
+    pub selfpay_prop: Vec<i64>,
+    pub fulamt_ownpay_amt: Vec<i64>,
+    pub overlmt_amt: Vec<i64>,
+    pub preselfpay_amt: Vec<i64>,
+    pub inscp_scp_amt: Vec<i64>,
+}
+
+/// What one fee-line column becomes.
+enum Built {
+    Text(TextColumn),
+    Code(CodeColumn),
+    Numbers(Vec<i64>),
+}
+
+impl FeeLines {
+    /// Takes the fee-line frame and converts it column by column, each frame column freed
+    /// once converted (the frame and the rows are never both whole in memory).
+    pub fn new(mut frame: DataFrame) -> FeeLines {
+        use rayon::prelude::*;
+        const TEXT: [&str; 2] = ["setl_id", "feedetl_sn"];
+        const CODES: [&str; 3] = ["hospital_dir", "med_list_codg", "chrgitm_lv"];
+        const NUMBERS: [&str; 10] = [
+            "line",
+            "cnt",
+            "pric",
+            "det_item_fee_sumamt",
+            "selfpay_prop",
+            "fulamt_ownpay_amt",
+            "overlmt_amt",
+            "preselfpay_amt",
+            "inscp_scp_amt",
+            "fee_ocur_time",
+        ];
+        let columns: Vec<(&str, Column)> = TEXT
+            .iter()
+            .chain(&CODES)
+            .chain(&NUMBERS)
+            .map(|&name| {
+                let column = frame
+                    .drop_in_place(name)
+                    .expect("a fee-line column of the schema");
+                (name, column)
+            })
+            .collect();
+        // The columns no rule reads go now.
+        drop(frame);
+        let mut built: Vec<(&str, Built)> = columns
+            .into_par_iter()
+            .map(|(name, column)| {
+                let built = if TEXT.contains(&name) {
+                    Built::Text(TextColumn::from_column(&column))
+                } else if CODES.contains(&name) {
+                    Built::Code(CodeColumn::from_column(&column))
+                } else if name == "fee_ocur_time" {
+                    Built::Numbers(
+                        column_ints(&column)
+                            .into_iter()
+                            .map(|t| {
+                                i64::from(units::days_since_epoch(
+                                    units::time_from_millis(t).date(),
+                                ))
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Built::Numbers(column_ints(&column))
+                };
+                (name, built)
+            })
+            .collect();
+        let mut take = |name: &str| {
+            let k = built
+                .iter()
+                .position(|(n, _)| *n == name)
+                .expect("a built column");
+            built.swap_remove(k).1
+        };
+        let mut text = |name: &str| match take(name) {
+            Built::Text(t) => t,
+            _ => unreachable!("{name} is a text column"),
+        };
+        let (setl_id, feedetl_sn) = (text("setl_id"), text("feedetl_sn"));
+        let mut code = |name: &str| match take(name) {
+            Built::Code(c) => c,
+            _ => unreachable!("{name} is a code column"),
+        };
+        let (hospital_dir, med_list_codg, chrgitm_lv) = (
+            code("hospital_dir"),
+            code("med_list_codg"),
+            code("chrgitm_lv"),
+        );
+        let mut number = |name: &str| match take(name) {
+            Built::Numbers(v) => v,
+            _ => unreachable!("{name} is a number column"),
+        };
+        FeeLines {
+            hospital_dir,
+            line: number("line"),
+            setl_id,
+            feedetl_sn,
+            fee_ocur_day: number("fee_ocur_time")
+                .into_iter()
+                .map(|d| d as i32)
+                .collect(),
+            med_list_codg,
+            cnt: number("cnt"),
+            pric: number("pric"),
+            det_item_fee_sumamt: number("det_item_fee_sumamt"),
+            chrgitm_lv,
+            selfpay_prop: number("selfpay_prop"),
+            fulamt_ownpay_amt: number("fulamt_ownpay_amt"),
+            overlmt_amt: number("overlmt_amt"),
+            preselfpay_amt: number("preselfpay_amt"),
+            inscp_scp_amt: number("inscp_scp_amt"),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.setl_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.setl_id.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(values: &[Option<&str>]) -> Column {
+        StringChunked::from_iter_options("c".into(), values.iter().copied()).into_column()
+    }
+
+    #[test]
+    fn a_code_column_gives_back_every_value_and_stores_each_once() {
+        let values = [
+            Some("H1"),
+            Some("H1"),
+            Some("H2"),
+            None,
+            Some("H1"),
+            Some("H2"),
+        ];
+        let column = CodeColumn::from_column(&texts(&values));
+        assert_eq!(column.len(), values.len());
+        for (k, value) in values.iter().enumerate() {
+            assert_eq!(&column[k], value.unwrap_or_default(), "row {k}");
+        }
+        // H1, H2 and the empty text of the null.
+        assert_eq!(column.values.len(), 3);
+    }
+
+    #[test]
+    fn a_text_column_gives_back_every_value() {
+        let values = [
+            Some("S000000000001"),
+            None,
+            Some(""),
+            Some("南昌"),
+            Some("1"),
+        ];
+        let column = TextColumn::from_column(&texts(&values));
+        assert_eq!(column.len(), values.len());
+        for (k, value) in values.iter().enumerate() {
+            assert_eq!(&column[k], value.unwrap_or_default(), "row {k}");
+        }
+    }
+
+    #[test]
+    fn fee_lines_are_converted_whole_from_a_frame_they_consume() {
+        let frame = df!(
+            "hospital_dir" => ["H1", "H1", "H2"],
+            "line" => [2i64, 3, 2],
+            "setl_id" => ["S1", "S1", "S9"],
+            "feedetl_sn" => ["1", "2", "1"],
+            "fee_ocur_time" => [0i64, 86_400_000, 2 * 86_400_000],
+            "med_list_codg" => ["XA1", "XB2", "XA1"],
+            "cnt" => [10_000i64, 20_000, 5_000],
+            "pric" => [1_000_000i64, 2_000_000, 3_000_000],
+            "det_item_fee_sumamt" => [100i64, 400, 150],
+            "chrgitm_lv" => ["01", "02", "01"],
+            "selfpay_prop" => [0i64, 1_000, 0],
+            "fulamt_ownpay_amt" => [0i64, 0, 150],
+            "overlmt_amt" => [0i64, 0, 0],
+            "preselfpay_amt" => [0i64, 40, 0],
+            "inscp_scp_amt" => [100i64, 360, 0],
+        )
+        .unwrap();
+        let lines = FeeLines::new(frame);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(&lines.hospital_dir[2], "H2");
+        assert_eq!(&lines.setl_id[1], "S1");
+        assert_eq!(&lines.feedetl_sn[1], "2");
+        assert_eq!(&lines.med_list_codg[2], "XA1");
+        assert_eq!(&lines.chrgitm_lv[1], "02");
+        assert_eq!(lines.line, [2, 3, 2]);
+        assert_eq!(lines.fee_ocur_day, [0, 1, 2]);
+        assert_eq!(lines.det_item_fee_sumamt, [100, 400, 150]);
+        assert_eq!(lines.preselfpay_amt, [0, 40, 0]);
+        assert_eq!(lines.inscp_scp_amt, [100, 360, 0]);
+    }
+}

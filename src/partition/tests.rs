@@ -1,0 +1,79 @@
+//! The parts' assignment of rows and fee lines.
+
+use super::*;
+
+fn setlinfo(rows: &[(&str, &str, &str, Option<&str>)]) -> DataFrame {
+    let column = |name: &str, values: Vec<Option<&str>>| {
+        values
+            .into_iter()
+            .collect::<StringChunked>()
+            .with_name(name.into())
+            .into_column()
+    };
+    DataFrame::new(
+        rows.len(),
+        vec![
+            column("setl_id", rows.iter().map(|r| Some(r.0)).collect()),
+            column("insuplc_admdvs", rows.iter().map(|r| Some(r.1)).collect()),
+            column("refd_setl_flag", rows.iter().map(|r| Some(r.2)).collect()),
+            column("init_setl_id", rows.iter().map(|r| r.3).collect()),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn linked_rows_follow_the_first_of_them() {
+    let frame = setlinfo(&[
+        ("A", "360100", "0", None),
+        ("B", "220100", "0", None),
+        // A copy of A insured elsewhere stays with A (DUP001 is judged in one part).
+        ("A", "110100", "0", None),
+        // A reversal of B insured elsewhere stays with B (REV001, REV002).
+        ("R", "440100", "1", Some("B")),
+        // A reversal of a settlement not in the file goes to its own province.
+        ("Q", "450100", "1", Some("Z")),
+        // A settlement reversed before it appears: both follow the reversal, the first.
+        ("R2", "510100", "1", Some("C")),
+        ("C", "520100", "0", None),
+    ]);
+    let parts: Vec<String> = settlement_parts(&frame)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(parts, ["36", "22", "36", "22", "45", "51", "51"]);
+}
+
+#[test]
+fn fee_lines_follow_their_settlement_and_frames_split_in_order() {
+    let frame = setlinfo(&[("A", "360100", "0", None), ("B", "220100", "0", None)]);
+    let parts = settlement_parts(&frame);
+    let lines = DataFrame::new(
+        3,
+        vec![
+            ["B", "A", "B"]
+                .into_iter()
+                .map(Some)
+                .collect::<StringChunked>()
+                .with_name("setl_id".into())
+                .into_column(),
+            Int64Chunked::from_vec("line".into(), vec![2, 3, 4]).into_column(),
+        ],
+    )
+    .unwrap();
+    let line_parts = fee_line_parts(&frame, &parts, &lines);
+    let pieces = split(&lines, &line_parts).unwrap();
+    let lines_of = |part: &str| -> Vec<i64> {
+        let (_, frame) = pieces.iter().find(|(p, _)| p == part).unwrap();
+        frame
+            .column("line")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    };
+    assert_eq!(pieces.len(), 2);
+    assert_eq!(lines_of("22"), [2, 4]);
+    assert_eq!(lines_of("36"), [3]);
+}

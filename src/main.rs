@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             .and_then(|options| yidi::generate::run(&options, &progress)),
         Command::Rules(args) => {
             yidi::rules::explain(args.code.as_deref(), &mut std::io::stdout().lock())
+                .map(|()| ExitStatus::Success)
         }
     };
     let status = match result {

@@ -8,10 +8,10 @@ use anyhow::Context;
 
 use crate::error::OutputError;
 use crate::exit::ExitStatus;
+use crate::ingest::MonthOptions;
 use crate::ingest::{self, Month};
 use crate::output::{self, Manifest};
 use crate::progress::Progress;
-use crate::run::MonthOptions;
 
 #[derive(Debug, Clone)]
 pub struct Options {

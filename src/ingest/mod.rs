@@ -193,6 +193,27 @@ fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
     batches
 }
 
+/// What every command that reads a month needs, checked.
+#[derive(Debug, Clone)]
+pub struct MonthOptions {
+    pub month_dir: PathBuf,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub config: Config,
+    pub lang: crate::Lang,
+    /// `--strict`: a hospital directory that cannot be read stops the month.
+    pub strict: bool,
+}
+
+impl MonthOptions {
+    pub fn read_options(&self) -> ReadOptions<'_> {
+        ReadOptions {
+            config: &self.config,
+            strict: self.strict,
+        }
+    }
+}
+
 /// How a month is read.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOptions<'a> {

@@ -320,10 +320,7 @@ pub fn time(millis: i64) -> String {
 }
 
 /// `yidi rules`: every rule with its code, level and title, or one rule's documentation.
-pub fn explain(
-    code: Option<&str>,
-    out: &mut impl std::io::Write,
-) -> anyhow::Result<crate::exit::ExitStatus> {
+pub fn explain(code: Option<&str>, out: &mut impl std::io::Write) -> anyhow::Result<()> {
     let io = |e: std::io::Error| crate::error::OutputError::io("<stdout>", e);
     let level = |rule: &Rule| rule.level.name();
     match code {
@@ -341,5 +338,5 @@ pub fn explain(
             writeln!(out, "\n`yidi rules CODE` explains one rule.").map_err(io)?;
         }
     }
-    Ok(crate::exit::ExitStatus::Success)
+    Ok(())
 }

@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::Lang;
-use crate::config::Config;
 use crate::config::Level;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month};
@@ -27,6 +25,8 @@ use crate::{partition, report};
 mod check;
 mod write;
 
+pub use crate::ingest::MonthOptions;
+
 use check::check_parts;
 pub use check::{Checked, check};
 use write::{write_inputs, write_reports, write_settlements, write_tables};
@@ -38,27 +38,6 @@ pub enum FailOn {
     Deduct,
     Flag,
     Never,
-}
-
-/// What every command that reads a month needs, checked.
-#[derive(Debug, Clone)]
-pub struct MonthOptions {
-    pub month_dir: PathBuf,
-    /// `YYYY-MM`.
-    pub month: String,
-    pub config: Config,
-    pub lang: Lang,
-    /// `--strict`: a hospital directory that cannot be read stops the month.
-    pub strict: bool,
-}
-
-impl MonthOptions {
-    pub fn read_options(&self) -> ingest::ReadOptions<'_> {
-        ingest::ReadOptions {
-            config: &self.config,
-            strict: self.strict,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

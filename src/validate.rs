@@ -105,7 +105,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             version: env!("CARGO_PKG_VERSION"),
             command: "validate".into(),
             arguments: options.arguments.clone(),
-            run_id: crate::run::run_id(started),
+            run_id: Manifest::run_id(started),
             started: started.to_rfc3339(),
             finished: chrono::Utc::now().to_rfc3339(),
             month: options.month.month.clone(),

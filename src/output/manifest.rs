@@ -132,6 +132,11 @@ impl LedgerRecord {
 }
 
 impl Manifest {
+    /// A run id that sorts by time: `20261122T072054Z-<pid>`.
+    pub fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+        format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
+    }
+
     pub fn row_counts(inputs: &[InputFile]) -> RowCounts {
         RowCounts {
             read: inputs.iter().map(|f| f.read).sum(),

@@ -63,11 +63,6 @@ pub struct Outcome {
     pub manifest: Manifest,
 }
 
-/// A run id that sorts by time: `20261122T072054Z-<pid>`.
-pub fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
-    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), std::process::id())
-}
-
 fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<FileLock> {
     MonthLock::acquire(root, month, wait, &mut |held| {
         progress.message(&format!("{held:#}; waiting"));
@@ -279,7 +274,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         version: env!("CARGO_PKG_VERSION"),
         command: "run".into(),
         arguments: options.arguments.clone(),
-        run_id: run_id(started),
+        run_id: Manifest::run_id(started),
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
         month: month_options.month.clone(),

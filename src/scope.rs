@@ -157,6 +157,7 @@ pub fn classify(
             let s = &settlements[i];
             class[i] == Class::Settlement
                 && copy_of[i].is_none()
+                && !previous.is_empty()
                 && previous
                     .get(&s.fixmedins_code, &s.setl_id)
                     .is_some_and(|e| !e.is_reversed())

@@ -19,6 +19,7 @@ use crate::ledger::{Entry, Event, Kind, Ledger, months_between};
 use crate::model::prov;
 use crate::units::format_money as money;
 
+use super::cases::{FEEDETAIL_HEADER, SETLINFO_HEADER};
 use super::reference::FileEncoding;
 use super::write_file;
 
@@ -81,13 +82,10 @@ pub fn generate_after(
         ))
         .into());
     };
-    let (year, mon) = crate::units::parse_month(previous)
-        .ok_or_else(|| ConfigError::Usage(format!("--after: bad month {previous}")))?;
-    let month = if mon == 12 {
-        format!("{:04}-01", year + 1)
-    } else {
-        format!("{year:04}-{:02}", mon + 1)
-    };
+    if crate::units::parse_month(previous).is_none() {
+        return Err(ConfigError::Usage(format!("--after: bad month {previous}")).into());
+    }
+    let month = crate::ledger::month_after(previous);
     let ledger_path = run_dir.join("ledger.csv");
     let ledger = crate::ledger::previous::parse(&ledger_path, &std::fs::read(&ledger_path)?)?;
     let target = out.join(&month);
@@ -222,10 +220,6 @@ fn plant(ledger: &Ledger, seed: u64, month: &str) -> Planted {
     }
 }
 
-const SETLINFO_HEADER: &str = "setl_id,mdtrt_id,psn_no,certno,psn_name,insutype,insuplc_admdvs,fixmedins_code,mdtrtarea_admvs,med_type,clr_type,emg_flag,begndate,enddate,setl_time,dise_codg,opsp_dise_code,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,cvlserv_pay,hifes_pay,hifmi_pay,hifob_pay,maf_pay,oth_pay,fund_pay_sumamt,psn_part_amt,acct_pay,psn_cash_pay,hosp_part_amt,refd_setl_flag,init_setl_id";
-
-const FEEDETAIL_HEADER: &str = "setl_id,feedetl_sn,fee_ocur_time,med_list_codg,medins_list_codg,med_chrgitm_type,cnt,pric,det_item_fee_sumamt,pric_uplmt_amt,chrgitm_lv,selfpay_prop,fulamt_ownpay_amt,overlmt_amt,preselfpay_amt,inscp_scp_amt";
-
 /// Each planted row in its hospital's export (every hospital directory has both files).
 fn write_exports(target: &Path, month: &str, rows: &[Row]) -> Result<(), OutputError> {
     let mut by_hospital: BTreeMap<&str, String> = BTreeMap::new();
@@ -235,7 +229,7 @@ fn write_exports(target: &Path, month: &str, rows: &[Row]) -> Result<(), OutputE
         let f = money(row.fund);
         let text = by_hospital
             .entry(&row.hospital)
-            .or_insert_with(|| format!("{SETLINFO_HEADER}\n"));
+            .or_insert_with(|| SETLINFO_HEADER.to_owned());
         let _ = writeln!(
             text,
             "{},M{},{},,,310,{},{},{},{med_type},{},0,{month}-01,{month}-01,{month}-05 10:00:00,,,{f},0.00,0.00,0.00,{f},0.00,{f},0.00,0.00,0.00,0.00,0.00,0.00,{f},0.00,0.00,0.00,0.00,{},{}",
@@ -252,7 +246,7 @@ fn write_exports(target: &Path, month: &str, rows: &[Row]) -> Result<(), OutputE
     }
     if by_hospital.is_empty() {
         // A month has a hospital: an empty export.
-        by_hospital.insert("H00000000001", format!("{SETLINFO_HEADER}\n"));
+        by_hospital.insert("H00000000001", SETLINFO_HEADER.to_owned());
     }
     for (hospital, text) in by_hospital {
         let dir = target.join("exports").join(hospital);
@@ -260,7 +254,7 @@ fn write_exports(target: &Path, month: &str, rows: &[Row]) -> Result<(), OutputE
         write_file(&dir.join("setlinfo.csv"), &text, FileEncoding::Utf8)?;
         write_file(
             &dir.join("feedetail.csv"),
-            &format!("{FEEDETAIL_HEADER}\n"),
+            FEEDETAIL_HEADER,
             FileEncoding::Utf8,
         )?;
     }

@@ -168,6 +168,16 @@ pub fn months_between(from: &str, to: &str) -> i64 {
     index(to) - index(from)
 }
 
+/// The calendar month after `month` (`YYYY-MM`).
+pub fn month_after(month: &str) -> String {
+    let (year, mon) = crate::units::parse_month(month).expect("a checked month");
+    if mon == 12 {
+        format!("{:04}-01", year + 1)
+    } else {
+        format!("{year:04}-{:02}", mon + 1)
+    }
+}
+
 /// The calendar month before `month` (`YYYY-MM`).
 pub fn month_before(month: &str) -> String {
     let (year, mon) = crate::units::parse_month(month).expect("a checked month");
@@ -189,5 +199,7 @@ mod tests {
         assert_eq!(months_between("2025-11", "2026-11"), 12);
         assert_eq!(month_before("2027-01"), "2026-12");
         assert_eq!(month_before("2026-11"), "2026-10");
+        assert_eq!(month_after("2026-12"), "2027-01");
+        assert_eq!(month_after("2026-10"), "2026-11");
     }
 }

@@ -288,17 +288,15 @@ pub fn run(ctx: &Context, only: Option<&str>, done: &(dyn Fn() + Sync)) -> Vec<F
         .flat_map_iter(|rule| {
             let found = (rule.check)(ctx, rule);
             done();
-            found
-        })
-        .filter(|f| {
-            // By the insured province; a month-wide rule has none (AMT003's area is the
-            // hospital's).
-            let month_wide = find(f.rule).is_some_and(|r| r.month_wide);
-            let settings = match f.insuplc_admdvs.as_deref() {
-                Some(area) if !month_wide => ctx.config.for_province(prov(area)),
-                _ => &ctx.config.defaults,
-            };
-            settings.is_enabled(f.rule)
+            found.into_iter().filter(move |f| {
+                // By the insured province; a month-wide rule has none (AMT003's area is
+                // the hospital's).
+                let settings = match f.insuplc_admdvs.as_deref() {
+                    Some(area) if !rule.month_wide => ctx.config.for_province(prov(area)),
+                    _ => &ctx.config.defaults,
+                };
+                settings.is_enabled(rule.code)
+            })
         })
         .collect();
     findings.par_sort_by(Finding::sort_cmp);

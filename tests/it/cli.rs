@@ -1,22 +1,9 @@
 //! The `yidi` binary end to end: the README's run on the sample month, `validate`, exit
 //! statuses, the manifest, and bad input that must never panic.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
 
-use crate::util::{SAMPLE_MONTH, TempMonth, sample_dir};
-
-fn yidi() -> Command {
-    let mut cmd = Command::cargo_bin("yidi").unwrap();
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
-
-fn manifest(dir: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+use crate::util::{SAMPLE_MONTH, TempMonth, manifest, sample_dir, yidi};
 
 #[test]
 fn run_on_the_sample_month_writes_manifest_and_rejects() {

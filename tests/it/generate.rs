@@ -1,17 +1,11 @@
 //! `yidi generate`: a tiny month gives exactly the findings, statuses and clearing written
 //! beside it, plants every rule, has no rejects, and the same seed gives the same bytes.
 
+use crate::util::yidi;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use sha2::{Digest, Sha256};
-
-fn yidi() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("yidi"));
-    cmd.env_remove("YIDI_PAUSE_AT");
-    cmd
-}
 
 fn generate(out: &Path, seed: u64) {
     yidi()

@@ -5,16 +5,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::util::{copy_dir, csv_rows};
-
-fn yidi() -> Command {
-    let mut cmd = Command::cargo_bin("yidi").unwrap();
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
+use crate::util::{copy_dir, csv_rows, manifest, yidi};
 
 fn sample(month: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,8 +30,18 @@ fn run(month: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
-fn manifest(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+/// SPEC §13's balance, per kind, exactly: pending at the start + opened = settled + now.
+fn assert_balance(manifest: &Value) {
+    for kind in ["hold", "deduct"] {
+        let b = &manifest["ledger"]["balance"][kind];
+        let get = |k: &str| fen(b[k].as_str().unwrap());
+        assert_eq!(
+            get("start") + get("opened"),
+            get("settled") + get("now"),
+            "{} {kind}: {b}",
+            manifest["month"]
+        );
+    }
 }
 
 fn fen(text: &str) -> i64 {
@@ -164,15 +167,7 @@ fn the_balance_holds_per_kind_and_net_due_sums_to_zero() {
     for month in ["2026-10", "2026-11"] {
         let dir = out.join(month);
         let manifest = manifest(&dir);
-        for kind in ["hold", "deduct"] {
-            let b = &manifest["ledger"]["balance"][kind];
-            let get = |k: &str| fen(b[k].as_str().unwrap());
-            assert_eq!(
-                get("start") + get("opened"),
-                get("settled") + get("now"),
-                "{month} {kind}: {b}"
-            );
-        }
+        assert_balance(&manifest);
         let nets = csv_rows(&dir.join("province_net.csv"));
         assert_eq!(nets.iter().map(|n| fen(&n["net_due"])).sum::<i64>(), 0);
         assert_eq!(nets.iter().map(|n| fen(&n["net"])).sum::<i64>(), 0);
@@ -384,15 +379,7 @@ fn a_third_month_appeals_a_converted_deduction_and_reverses_a_paid_entry_late() 
         ("closed", "246.50", "2026-11")
     );
     let manifest = manifest(&dec);
-    for kind in ["hold", "deduct"] {
-        let b = &manifest["ledger"]["balance"][kind];
-        let get = |k: &str| fen(b[k].as_str().unwrap());
-        assert_eq!(
-            get("start") + get("opened"),
-            get("settled") + get("now"),
-            "{kind}"
-        );
-    }
+    assert_balance(&manifest);
     // November's pending money is December's start.
     let november = self::manifest(&out.join("2026-11"));
     assert_eq!(
@@ -475,11 +462,7 @@ fn four_generated_months_give_their_expected_ledgers_and_entries_go_overdue() {
         let rejects = csv_rows(&results.join("rejects.csv"));
         assert_eq!(rejects.len(), 2, "{month}: {rejects:?}");
         let manifest = manifest(&results);
-        for kind in ["hold", "deduct"] {
-            let b = &manifest["ledger"]["balance"][kind];
-            let get = |k: &str| fen(b[k].as_str().unwrap());
-            assert_eq!(get("start") + get("opened"), get("settled") + get("now"));
-        }
+        assert_balance(&manifest);
         seen.extend(
             csv_rows(&results.join("ledger_events.csv"))
                 .into_iter()

@@ -4,17 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::{SAMPLE_MONTH, sample_dir};
-
-fn yidi() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("yidi"));
-    cmd.env_remove("YIDI_PAUSE_AT");
-    cmd
-}
+use crate::util::{SAMPLE_MONTH, sample_dir, yidi};
 
 /// One run of the sample month, shared by the tests of this module (they only read it).
 fn run_dir() -> &'static Path {

@@ -6,21 +6,9 @@
 use std::io::Read;
 use std::process::Stdio;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::util::{SAMPLE_MONTH, TempMonth, csv_rows};
-
-fn yidi() -> Command {
-    let mut cmd = Command::cargo_bin("yidi").unwrap();
-    cmd.env_remove("RUST_LOG");
-    cmd
-}
-
-fn manifest(dir: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+use crate::util::{SAMPLE_MONTH, TempMonth, csv_rows, manifest, yidi};
 
 /// Runs the month into `out`, expecting `code`.
 fn run(month: &std::path::Path, out: &std::path::Path, extra: &[&str], code: i32) {

@@ -12,7 +12,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::util::{SAMPLE_MONTH, TempMonth, sample_dir};
+use crate::util::{SAMPLE_MONTH, TempMonth, manifest, sample_dir};
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("yidi")
@@ -22,10 +22,6 @@ fn yidi() -> Command {
     let mut cmd = Command::new(bin());
     cmd.env_remove("YIDI_PAUSE_AT");
     cmd
-}
-
-fn manifest(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
 /// Every output the manifest lists is there with the sha256 it records.

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
+
 use yidi::config::Config;
 use yidi::ingest::{self, Month};
 use yidi::progress::Progress;
@@ -138,4 +140,16 @@ pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String,
                 .collect()
         })
         .collect()
+}
+
+/// The `yidi` binary, with no test-only pause and no log filter from the environment.
+pub fn yidi() -> Command {
+    let mut cmd = Command::cargo_bin("yidi").unwrap();
+    cmd.env_remove("RUST_LOG").env_remove("YIDI_PAUSE_AT");
+    cmd
+}
+
+/// A finished run's `manifest.json`.
+pub fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }

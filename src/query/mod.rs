@@ -153,12 +153,6 @@ impl Run {
             .collect()
     }
 
-    /// Runs one SQL statement, its whole result in memory (for tests and small results;
-    /// [`Run::stream`] writes a result of any size).
-    pub fn query(&self, sql: &str) -> Result<DataFrame, QueryError> {
-        self.plan(sql)?.collect().map_err(|e| self.explain(sql, e))
-    }
-
     /// The plan of one SQL statement, not yet run.
     pub fn plan(&self, sql: &str) -> Result<LazyFrame, QueryError> {
         let mut context = self.context().map_err(|e| QueryError::Sql(e.to_string()))?;

@@ -101,7 +101,7 @@ fn outcome(
         "fail_on_code": manifest.fail_on_status.code(),
     });
     let line = format!(
-        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside; exit {}{}",
+        "{}: cleared {} ({} 元), held {} ({} 元), deducted {} 元, reversed {}, excluded {}; findings: {} hold, {} deduct, {} flag; {} of {} rows rejected; {} hospital directories set aside{}; exit {}{}",
         results.display(),
         count(status("cleared")),
         money(cleared),
@@ -116,6 +116,20 @@ fn outcome(
         count(manifest.rows.rejected),
         count(manifest.rows.read),
         manifest.set_aside.len(),
+        match manifest.set_aside.len() {
+            0 => String::new(),
+            n => {
+                // The directories by name, the first few (the manifest has them all).
+                let names: Vec<&str> = manifest
+                    .set_aside
+                    .iter()
+                    .take(5)
+                    .map(|d| d.hospital_dir.as_str())
+                    .collect();
+                let more = if n > 5 { ", …" } else { "" };
+                format!(" ({}{more})", names.join(", "))
+            }
+        },
         manifest.exit_code,
         if manifest.fail_on_status.code() != manifest.exit_code {
             format!(" (--fail-on alone: {})", manifest.fail_on_status.code())

@@ -395,7 +395,7 @@ fn the_last_log_line_tells_how_the_month_went() {
         "findings: ",
         " hold, ",
         " rows rejected",
-        "1 hospital directories set aside",
+        "1 hospital directories set aside (H22020000001)",
         "exit 6",
     ] {
         assert!(last.contains(part), "{part:?} in {last}");

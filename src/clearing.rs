@@ -30,6 +30,42 @@ impl Status {
     }
 }
 
+/// Settlement rows per status through serde, the status by its name.
+pub mod status_counts {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Status;
+
+    pub fn serialize<S: Serializer>(
+        counts: &BTreeMap<&'static str, u64>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        counts.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<&'static str, u64>, D::Error> {
+        let all = [
+            Status::Cleared,
+            Status::Held,
+            Status::Reversed,
+            Status::Excluded,
+        ];
+        BTreeMap::<String, u64>::deserialize(d)?
+            .into_iter()
+            .map(|(name, n)| {
+                all.iter()
+                    .find(|s| s.name() == name)
+                    .map(|s| (s.name(), n))
+                    .ok_or_else(|| serde::de::Error::custom(format!("no status {name}")))
+            })
+            .collect()
+    }
+}
+
 /// One settlement row's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowOutcome {
@@ -179,7 +215,7 @@ pub fn settlements_scale(name: &str) -> Option<u32> {
 }
 
 /// The sums of one clearing group (SPEC §7).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     pub setl_cnt: i64,
     pub persons: std::collections::BTreeSet<String>,
@@ -246,7 +282,7 @@ impl Totals {
 
 /// The clearing groups: by (insured area, treatment area, clr_type) and by (insured
 /// province, treatment province), over every row that is not excluded.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Clearing {
     pub by_area: std::collections::BTreeMap<(String, String, String), Totals>,
     pub by_province: std::collections::BTreeMap<(String, String), Totals>,

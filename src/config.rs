@@ -48,14 +48,14 @@ impl LockMonths {
 }
 
 /// The parameters in force for one insured province.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     pub long_term_lock_months: LockMonths,
     pub single_use_filing_level: Level,
     pub intra_province_filing: IntraProvinceFiling,
     pub resident_outpatient_cross_province: bool,
     /// In fen.
-    #[serde(serialize_with = "money_text")]
+    #[serde(serialize_with = "money_text", deserialize_with = "money_from_text")]
     pub amount_tolerance: i64,
     pub disabled_rules: Vec<String>,
     /// §13: a hold open this many months is overdue.
@@ -68,6 +68,13 @@ pub struct Settings {
 
 fn money_text<S: serde::Serializer>(fen: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&units::format_money(*fen))
+}
+
+/// The effective configuration read back from its JSON (a stage records it, SPEC §14).
+fn money_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let text = String::deserialize(d)?;
+    units::parse_fixed(&text, units::MONEY_SCALE)
+        .map_err(|e| serde::de::Error::custom(format!("{text}: {e:?}")))
 }
 
 impl Default for Settings {
@@ -115,7 +122,7 @@ pub struct CodeMaps {
 }
 
 /// The whole effective configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     pub defaults: Settings,
     /// Resolved settings by insured province (2 digits), overrides applied on the defaults.

@@ -315,3 +315,18 @@ mod rounding_tests {
         assert_eq!(div_round(0, 3), 0);
     }
 }
+
+/// A polars small string through serde, as a plain string (the stage of SPEC §14 stores
+/// ledger entries).
+pub mod small_str {
+    use polars::prelude::PlSmallStr;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &PlSmallStr, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(value.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PlSmallStr, D::Error> {
+        Ok(PlSmallStr::from_string(String::deserialize(d)?))
+    }
+}

@@ -84,6 +84,12 @@ pub enum Reason {
         amount: i64,
         may_release: i64,
     },
+    /// A reason already put in words, in both languages: a reject carried from one step
+    /// of a month to the next through the stage (SPEC §14).
+    Worded {
+        zh: String,
+        en: String,
+    },
 }
 
 /// At most this many characters of a value are quoted in a reason (SPEC §3).
@@ -297,6 +303,16 @@ impl Reason {
                 crate::units::format_money(*amount),
                 crate::units::format_money(*may_release)
             ),
+            (Reason::Worded { zh, .. }, Zh) => zh.clone(),
+            (Reason::Worded { en, .. }, En) => en.clone(),
+        }
+    }
+
+    /// The reason in words, both languages, as a stage carries it.
+    pub fn worded(&self) -> Reason {
+        Reason::Worded {
+            zh: self.text(Lang::Zh),
+            en: self.text(Lang::En),
         }
     }
 }

@@ -12,10 +12,10 @@ pub mod previous;
 use std::collections::BTreeMap;
 
 use polars::prelude::PlSmallStr;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an entry is waiting for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Held: the whole fund payment waits for the agency's decision (核实).
@@ -42,7 +42,7 @@ impl Kind {
 }
 
 /// What ended (or changed) an entry's pending money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Event {
     Paid,
@@ -101,10 +101,31 @@ pub const LEDGER_COLUMNS: [&str; 18] = [
 /// (`fixmedins_code`, `setl_id`).
 pub type Key = (PlSmallStr, PlSmallStr);
 
+/// Ledger keys through serde, as pairs of strings.
+pub mod keys {
+    use polars::prelude::PlSmallStr;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Key;
+
+    pub fn serialize<S: Serializer>(keys: &[Key], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(keys.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Key>, D::Error> {
+        Ok(Vec::<(String, String)>::deserialize(d)?
+            .into_iter()
+            .map(|(a, b)| (PlSmallStr::from_string(a), PlSmallStr::from_string(b)))
+            .collect())
+    }
+}
+
 /// One ledger entry; money in fen, months as `YYYY-MM`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    #[serde(with = "crate::units::small_str")]
     pub fixmedins_code: PlSmallStr,
+    #[serde(with = "crate::units::small_str")]
     pub setl_id: PlSmallStr,
     pub psn_no: String,
     pub insuplc_admdvs: String,

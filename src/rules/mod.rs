@@ -48,6 +48,58 @@ pub struct Finding {
     pub row: Option<usize>,
 }
 
+/// Findings through serde (a stage keeps a part's, SPEC §14), the rule by its code.
+pub mod stored {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Finding;
+    use crate::config::Level;
+
+    #[derive(Deserialize)]
+    struct Stored {
+        rule: String,
+        level: Level,
+        fixmedins_code: Option<String>,
+        setl_id: Option<String>,
+        feedetl_sn: Option<String>,
+        trt_dcla_detl_sn: Option<String>,
+        psn_no: Option<String>,
+        insuplc_admdvs: Option<String>,
+        fix_blng_admdvs: Option<String>,
+        amount: Option<i64>,
+        detail: String,
+    }
+
+    pub fn serialize<S: Serializer>(findings: &[Finding], s: S) -> Result<S::Ok, S::Error> {
+        findings.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
+        Vec::<Stored>::deserialize(d)?
+            .into_iter()
+            .map(|f| {
+                let rule = super::find(&f.rule).ok_or_else(|| {
+                    serde::de::Error::custom(format!("{} is not a rule", f.rule))
+                })?;
+                Ok(Finding {
+                    rule: rule.code,
+                    level: f.level,
+                    fixmedins_code: f.fixmedins_code,
+                    setl_id: f.setl_id,
+                    feedetl_sn: f.feedetl_sn,
+                    trt_dcla_detl_sn: f.trt_dcla_detl_sn,
+                    psn_no: f.psn_no,
+                    insuplc_admdvs: f.insuplc_admdvs,
+                    fix_blng_admdvs: f.fix_blng_admdvs,
+                    amount: f.amount,
+                    detail: f.detail,
+                    row: None,
+                })
+            })
+            .collect()
+    }
+}
+
 impl Finding {
     /// A finding of `rule` about settlement row `i`; a hold carries its fund payment.
     pub fn settlement(rule: &Rule, ctx: &Context, i: usize, detail: String) -> Finding {

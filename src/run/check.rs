@@ -7,6 +7,8 @@ use std::path::Path;
 
 use polars::prelude::{DataFrame, PlHashSet, PlSmallStr};
 
+use crate::error::OutputError;
+
 use super::MonthOptions;
 use crate::ingest::{self, Month, Table};
 use crate::ledger::{self, Ledger};
@@ -71,19 +73,61 @@ const SIDE_BY_SIDE_ROWS: usize = 4 << 20;
 /// year-to-date rows.)
 const PHASES: [&str; 6] = ["read", "model", "match", "policy", "rules", "clearing"];
 
-/// What checking one part of a month gives, before the parts are put together.
-struct Part {
-    findings: Vec<Finding>,
-    settlements: DataFrame,
-    statuses: BTreeMap<&'static str, u64>,
-    groups: clearing::Clearing,
+/// What checking one part of a month gives, before the parts are put together: what a
+/// `yidi check` step leaves in the stage (SPEC §14), its settlements beside it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Part {
+    #[serde(with = "crate::rules::stored")]
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub settlements: DataFrame,
+    #[serde(with = "crate::clearing::status_counts")]
+    pub statuses: BTreeMap<&'static str, u64>,
+    pub groups: clearing::Clearing,
     /// The part's rows of the directories with a summary, for AMT003.
-    tally: Tally,
+    pub tally: Tally,
     /// Of each of [`PHASES`].
-    seconds: [f64; 6],
+    pub seconds: [f64; 6],
     /// The ledger entries its rows open, and the previous entries its reversals close.
-    opened: Vec<ledger::Entry>,
-    closed_entries: Vec<ledger::Key>,
+    pub opened: Vec<ledger::Entry>,
+    #[serde(with = "crate::ledger::keys")]
+    pub closed_entries: Vec<ledger::Key>,
+}
+
+/// Where the rows of a month's parts are read from: the run's own spill, or the slices of
+/// a stage (SPEC §14).
+pub trait PartRows: Sync {
+    /// A part's settlement rows and fee lines, and its filings (`None`: it has none).
+    fn read(&self, part: &str) -> Result<PartFrames, OutputError>;
+    /// A part's settlement rows and fee lines, about (small parts are checked in pairs).
+    fn rows(&self, part: &str) -> usize;
+}
+
+/// A part's settlement rows, fee lines and filings.
+pub type PartFrames = (DataFrame, DataFrame, Option<DataFrame>);
+
+/// The parts a run spilled into its staging directory.
+struct Spilled<'a> {
+    dir: &'a Path,
+    parts: &'a BTreeMap<PlSmallStr, usize>,
+}
+
+impl PartRows for Spilled<'_> {
+    fn read(&self, part: &str) -> Result<PartFrames, OutputError> {
+        let (setlinfo, feedetail) = if self.parts.contains_key(part) {
+            partition::read_part(self.dir, part)?
+        } else {
+            (
+                ingest::empty_hospital_frame(Table::Setlinfo),
+                ingest::empty_hospital_frame(Table::Feedetail),
+            )
+        };
+        Ok((setlinfo, feedetail, partition::read_filings(self.dir, part)?))
+    }
+
+    fn rows(&self, part: &str) -> usize {
+        self.parts.get(part).copied().unwrap_or(0)
+    }
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
@@ -197,31 +241,63 @@ pub(super) fn check_parts(
     sizes: key_ranges::Sizes,
     progress: &Progress,
     previous: &Ledger,
-) -> Result<Checked, crate::error::OutputError> {
+) -> Result<Checked, OutputError> {
     let mut settlements = KeyRanges::new(&spilled.by_hospital, sizes, dir)?;
-    let spilled = &spilled.parts;
-    let mut names: Vec<PlSmallStr> = spilled.keys().chain(filing_parts).cloned().collect();
+    let mut names: Vec<PlSmallStr> = spilled.parts.keys().chain(filing_parts).cloned().collect();
     names.sort();
     names.dedup();
+    let source = Spilled {
+        dir,
+        parts: &spilled.parts,
+    };
+    // Each part's settlements go to their key ranges at once (a national month's would
+    // not fit in memory together).
+    let mut parts = Vec::with_capacity(names.len());
+    check_each(
+        &names,
+        &source,
+        month,
+        options,
+        previous,
+        progress,
+        &mut |mut part| {
+            settlements.push(std::mem::take(&mut part.settlements))?;
+            parts.push(part);
+            Ok(())
+        },
+    )?;
+    Ok(finish_parts(parts, settlements, month, options, previous, progress))
+}
+
+/// The parts of a month, in order: those named, or one empty part when none is (no
+/// settlement and no filing accepted: it gives the empty tables).
+pub fn part_names(names: &[PlSmallStr]) -> Vec<PlSmallStr> {
     if names.is_empty() {
-        // No settlement and no filing accepted: one empty part gives the empty tables.
-        names.push(PlSmallStr::EMPTY);
+        vec![PlSmallStr::EMPTY]
+    } else {
+        names.to_vec()
     }
+}
+
+/// Checks the parts `names` (sorted) of a month, handing each to `keep` in order.
+pub fn check_each(
+    names: &[PlSmallStr],
+    source: &dyn PartRows,
+    month: &Month,
+    options: &MonthOptions,
+    previous: &Ledger,
+    progress: &Progress,
+    keep: &mut dyn FnMut(Part) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
+    let names = part_names(names);
     let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
     let stage = progress.stage("parts", names.len() as u64, "parts");
-    let check_one = |name: &PlSmallStr| -> Result<Part, crate::error::OutputError> {
+    let check_one = |name: &PlSmallStr| -> Result<Part, OutputError> {
         let clock = std::time::Instant::now();
-        let (setlinfo, feedetail) = if spilled.contains_key(name) {
-            partition::read_part(dir, name)?
-        } else {
-            (
-                ingest::empty_hospital_frame(Table::Setlinfo),
-                ingest::empty_hospital_frame(Table::Feedetail),
-            )
-        };
-        let filings = partition::read_filings(dir, name)?.unwrap_or_else(|| month.filings.clone());
+        let (setlinfo, feedetail, filings) = source.read(name)?;
+        let filings = filings.unwrap_or_else(|| month.filings.clone());
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
-            .map_err(|e| crate::error::OutputError::io(dir.join("inputs"), e))?;
+            .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
         let read = clock.elapsed().as_secs_f64();
         let mut checked = check_part(&mut part, options, None, &summary_dirs, previous);
         checked.seconds[0] = read;
@@ -230,19 +306,10 @@ pub(super) fn check_parts(
     };
     // Two small parts at a time: one part's steps do not keep both cores busy. A large
     // part (a national month's) is checked alone, so that memory holds one at a time.
-    let rows = |name: &PlSmallStr| spilled.get(name).copied().unwrap_or(0);
-    // Each part's settlements go to their key ranges at once (a national month's would
-    // not fit in memory together).
-    let mut parts = Vec::with_capacity(names.len());
-    let mut keep = |mut part: Part| -> Result<(), crate::error::OutputError> {
-        settlements.push(std::mem::take(&mut part.settlements))?;
-        parts.push(part);
-        Ok(())
-    };
     let mut k = 0;
     while k < names.len() {
         match names.get(k + 1) {
-            Some(next) if rows(&names[k]) + rows(next) <= SIDE_BY_SIDE_ROWS => {
+            Some(next) if source.rows(&names[k]) + source.rows(next) <= SIDE_BY_SIDE_ROWS => {
                 let (a, b) = rayon::join(|| check_one(&names[k]), || check_one(next));
                 keep(a?)?;
                 keep(b?)?;
@@ -255,6 +322,19 @@ pub(super) fn check_parts(
         }
     }
     stage.finish(&format!("{} parts by insured province", names.len()));
+    Ok(())
+}
+
+/// The month's results from its checked parts (in the order of their names): their
+/// timings logged, AMT003 judged over the month from their tallies, the rest put together.
+pub fn finish_parts(
+    mut parts: Vec<Part>,
+    settlements: KeyRanges,
+    month: &Month,
+    options: &MonthOptions,
+    previous: &Ledger,
+    progress: &Progress,
+) -> Checked {
     let mut seconds = [0.0; 6];
     for part in &parts {
         for (total, s) in seconds.iter_mut().zip(part.seconds) {
@@ -262,7 +342,7 @@ pub(super) fn check_parts(
         }
     }
     for (name, seconds) in PHASES.iter().zip(seconds) {
-        progress.record(name, seconds, &format!("over {} parts", names.len()));
+        progress.record(name, seconds, &format!("over {} parts", parts.len()));
     }
     let mut tally = Tally::default();
     for part in &mut parts {
@@ -282,14 +362,7 @@ pub(super) fn check_parts(
             )
         })
         .collect();
-    Ok(assemble(
-        parts,
-        settlements,
-        month,
-        amt003,
-        options,
-        previous,
-    ))
+    assemble(parts, settlements, month, amt003, options, previous)
 }
 
 /// The month's results from its parts' (and month-wide `more` findings).

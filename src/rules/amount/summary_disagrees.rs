@@ -84,7 +84,7 @@ fn summary_rows(frame: &DataFrame) -> Vec<SummaryRow> {
 /// What AMT003 needs of a hospital directory's settlements: their totals by group and day,
 /// and the area of the first row (the hospital's area when it is not in the registry).
 /// Partitions of a month each tally their rows; the tallies add up to the month's.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// By (directory, group, day of `setl_time`).
     sums: BTreeMap<(String, Group, i32), Totals>,

@@ -23,6 +23,15 @@ Exit status:
   6  done, but one or more hospital directories were set aside (their rows are rejects;
      see the manifest). 6 wins over 0 and 1; 2-5 win over 6";
 
+const STEPS_HELP: &str = "\
+A month in steps:
+  yidi split 2026-10 --stage st --slice 0/2 &  yidi split 2026-10 --stage st --slice 1/2
+  yidi check st --plan 2                    (prints 2 groups of provinces)
+  yidi check st --provinces 11,12,…  &  yidi check st --provinces 13,…
+  yidi merge st --out out
+Exit status: 0 done (merge: as `yidi run`: 1, 6); 2 usage; 3 input error (a slice or
+province missing, unfinished or doubled); 4 output error; 5 the output month is locked";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "yidi",
@@ -67,6 +76,26 @@ pub enum Command {
     Query(QueryArgs),
     /// List the rules with their code, level and title, or explain one.
     Rules(RulesArgs),
+    /// Step 1 of a month in steps (SPEC §14): read slice I of N of the month into a stage.
+    ///
+    /// Slice I reads the I-th of N contiguous shares of the hospital directories (sorted by
+    /// name); slice 0 also the common files, the configuration and the previous ledger.
+    /// Run N of them side by side, on any machines that share the stage directory.
+    #[command(after_help = STEPS_HELP)]
+    Split(SplitArgs),
+    /// Step 2 of a month in steps (SPEC §14): check a group of insured provinces of a stage.
+    ///
+    /// Needs every slice split. Groups may be any, each province in one; `--plan M` prints
+    /// M balanced groups, one line each, for a batch engine to hand out.
+    #[command(after_help = STEPS_HELP)]
+    Check(CheckArgs),
+    /// Step 3 of a month in steps (SPEC §14): merge a checked stage into <OUT>/<YYYY-MM>/.
+    ///
+    /// Writes exactly what `yidi run` writes for the month (every table byte for byte),
+    /// with a manifest that lists the steps. Refuses a stage with a slice or province
+    /// missing or checked twice (exit 3).
+    #[command(after_help = STEPS_HELP)]
+    Merge(MergeArgs),
     /// Write a synthetic month with planted anomalies, and the results a run must give.
     ///
     /// The month goes to <OUT>/<YYYY-MM>/ (SPEC §2 layout), the expected findings,
@@ -198,6 +227,73 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SplitArgs {
+    #[command(flatten)]
+    pub month: MonthArgs,
+
+    /// The stage directory the steps share.
+    #[arg(long, value_name = "DIR")]
+    pub stage: PathBuf,
+
+    /// Which slice of how many: I/N, 0 <= I < N.
+    #[arg(long, value_name = "I/N", default_value = "0/1")]
+    pub slice: String,
+
+    /// Output root where the previous month's run is found by default
+    /// (<OUT>/<previous YYYY-MM>/; slice 0 reads it).
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+
+    /// The previous month's finished run, whose ledger this month continues (SPEC §13).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_previous")]
+    pub previous: Option<PathBuf>,
+
+    /// Start the ledger empty even though an earlier month ran.
+    #[arg(long)]
+    pub no_previous: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The stage directory the steps share.
+    pub stage: PathBuf,
+
+    /// The insured provinces to check (2-digit codes, comma-separated; empty: nothing).
+    #[arg(
+        long,
+        value_name = "P,Q,…",
+        value_delimiter = ',',
+        num_args = 0..,
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
+    pub provinces: Vec<String>,
+
+    /// Print the stage's provinces dealt into M groups of about equal rows, one line each,
+    /// and check nothing.
+    #[arg(long, value_name = "M")]
+    pub plan: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The stage directory the steps share.
+    pub stage: PathBuf,
+
+    /// Output root: results go to <OUT>/<YYYY-MM>/.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+
+    /// If another run holds this month's lock, wait for it instead of exiting with 5.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Exit with 1 when some finding is at this level or above (hold > deduct > flag).
+    #[arg(long, value_enum, default_value = "never")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Explain one rule (e.g. FIL002); without it, list every rule.
     pub code: Option<String>,
@@ -263,6 +359,68 @@ impl RunArgs {
                 dir: self.previous.clone(),
                 none: self.no_previous,
             },
+        })
+    }
+}
+
+impl SplitArgs {
+    pub fn options(&self) -> Result<crate::steps::split::Options, ConfigError> {
+        let usage = || ConfigError::Usage(format!("--slice {}: expected I/N with 0 <= I < N", self.slice));
+        let (i, n) = self.slice.split_once('/').ok_or_else(usage)?;
+        let (index, count) = (
+            i.trim().parse::<usize>().map_err(|_| usage())?,
+            n.trim().parse::<usize>().map_err(|_| usage())?,
+        );
+        if index >= count {
+            return Err(usage());
+        }
+        Ok(crate::steps::split::Options {
+            month: self.month.options()?,
+            stage: self.stage.clone(),
+            slice: crate::ingest::Slice { index, count },
+            out_root: self.out.clone(),
+            previous: crate::ledger::previous::PreviousOptions {
+                dir: self.previous.clone(),
+                none: self.no_previous,
+            },
+        })
+    }
+}
+
+impl CheckArgs {
+    pub fn options(&self) -> Result<crate::steps::check::Options, ConfigError> {
+        let provinces: Vec<String> = self
+            .provinces
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if let Some(bad) = provinces
+            .iter()
+            .find(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(ConfigError::Usage(format!(
+                "--provinces: '{bad}' is not a 2-digit province code"
+            )));
+        }
+        if self.plan == Some(0) {
+            return Err(ConfigError::Usage("--plan: at least 1 group".into()));
+        }
+        Ok(crate::steps::check::Options {
+            stage: self.stage.clone(),
+            provinces,
+        })
+    }
+}
+
+impl MergeArgs {
+    pub fn options(&self, arguments: Vec<String>) -> Result<crate::steps::merge::Options, ConfigError> {
+        Ok(crate::steps::merge::Options {
+            stage: self.stage.clone(),
+            out_root: self.out.clone(),
+            wait: self.wait,
+            fail_on: self.fail_on,
+            arguments,
         })
     }
 }

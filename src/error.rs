@@ -52,6 +52,9 @@ pub enum InputError {
     /// The previous month's ledger cannot be found or read (SPEC §13).
     #[error("previous ledger: {message}")]
     PreviousLedger { message: String },
+    /// A stage of SPEC §14 with a step missing, doubled or damaged.
+    #[error("{}: {message}", path.display())]
+    Stage { path: PathBuf, message: String },
 }
 
 /// The command line or the configuration file is wrong (exit 2).

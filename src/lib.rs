@@ -31,11 +31,14 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod scope;
+pub mod steps;
 pub mod units;
 pub mod validate;
 
 /// The language of texts written for people (SPEC §9): Chinese for agency staff by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

@@ -30,6 +30,29 @@ fn main() -> ExitCode {
             .options()
             .map_err(anyhow::Error::from)
             .and_then(|options| yidi::query::query(&options)),
+        Command::Split(args) => args
+            .options()
+            .map_err(anyhow::Error::from)
+            .and_then(|options| yidi::steps::split::split(&options, &progress))
+            .map(|_| ExitStatus::Success),
+        Command::Check(args) => args
+            .options()
+            .map_err(anyhow::Error::from)
+            .and_then(|options| match args.plan {
+                Some(groups) => yidi::steps::check::plan(&options.stage, groups).and_then(|plan| {
+                    let mut out = std::io::stdout().lock();
+                    for group in plan {
+                        writeln!(out, "{}", group.join(","))?;
+                    }
+                    Ok(ExitStatus::Success)
+                }),
+                None => yidi::steps::check::check(&options, &progress).map(|_| ExitStatus::Success),
+            }),
+        Command::Merge(args) => args
+            .options(arguments)
+            .map_err(anyhow::Error::from)
+            .and_then(|options| yidi::steps::merge::merge(&options, &progress))
+            .map(|outcome| outcome.status),
         Command::Generate(args) => args
             .options()
             .map_err(anyhow::Error::from)

@@ -51,7 +51,7 @@ pub struct InputFile {
 }
 
 /// A hospital directory whose rows carry another `fixmedins_code` (SPEC §3).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct DirMismatch {
     pub hospital_dir: String,
     pub fixmedins_code: String,
@@ -210,6 +210,7 @@ impl MonthOptions {
         ReadOptions {
             config: &self.config,
             strict: self.strict,
+            slice: Slice::WHOLE,
         }
     }
 }
@@ -221,6 +222,39 @@ pub struct ReadOptions<'a> {
     /// A hospital directory that cannot be read stops the month (exit 3) instead of being
     /// set aside (SPEC §3, `--strict`).
     pub strict: bool,
+    /// The share of the month to read (SPEC §14).
+    pub slice: Slice,
+}
+
+/// Slice `index` of `count` of a month (SPEC §14): a contiguous share of its hospital
+/// directories (sorted by name), and for slice 0 the month's common files too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Slice {
+    /// The whole month: one slice.
+    pub const WHOLE: Slice = Slice { index: 0, count: 1 };
+
+    /// Whether the slice reads the month's common files (reference, filings, enrollment,
+    /// ytd, decisions).
+    pub fn reads_common(self) -> bool {
+        self.index == 0
+    }
+
+    /// The slice's share of `dirs` (sorted): the `index`-th of `count` contiguous shares.
+    pub fn share<T>(self, dirs: &[T]) -> &[T] {
+        let cut = |k: usize| dirs.len() * k / self.count.max(1);
+        &dirs[cut(self.index)..cut(self.index + 1)]
+    }
+}
+
+impl std::fmt::Display for Slice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// Reads a whole month, every hospital's rows into [`Month::setlinfo`] and
@@ -233,6 +267,7 @@ pub fn read_month(
     let options = ReadOptions {
         config,
         strict: false,
+        slice: Slice::WHOLE,
     };
     let mut setlinfo = Vec::new();
     let mut feedetail = Vec::new();
@@ -287,7 +322,8 @@ pub fn read_month_into<E: From<InputError> + Send>(
         .into());
     }
     let config = options.config;
-    let hospitals_dirs = hospital_dirs(month_dir)?;
+    let common = options.slice.reads_common();
+    let hospitals_dirs = options.slice.share(&hospital_dirs(month_dir)?).to_vec();
     let stage = progress.stage("ingest", hospitals_dirs.len() as u64 + 8, "files");
 
     let regions = load(
@@ -333,9 +369,10 @@ pub fn read_month_into<E: From<InputError> + Send>(
         },
     };
     // Every table but regions (read above) and the hospitals' exports (read below).
+    // (Regions are read by every slice: the exports' area checks need them.)
     let reference_tables: Vec<Table> = Table::ALL
         .into_iter()
-        .filter(|t| *t != Table::Regions && !t.per_hospital())
+        .filter(|t| *t != Table::Regions && !t.per_hospital() && common)
         .collect();
 
     /// What the hospitals' exports leave besides their rows.
@@ -462,8 +499,11 @@ pub fn read_month_into<E: From<InputError> + Send>(
     let reference: BTreeMap<Table, Option<Loaded>> = reference?.into_iter().collect();
     exports?;
 
-    let mut files = vec![regions.file.clone()];
-    let mut rejects = regions.parsed.rejects.clone();
+    let (mut files, mut rejects) = if common {
+        (vec![regions.file.clone()], regions.parsed.rejects.clone())
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let mut frames: BTreeMap<Table, DataFrame> = BTreeMap::new();
     frames.insert(Table::Regions, regions.parsed.frame);
     for (table, loaded) in reference {
@@ -489,17 +529,24 @@ pub fn read_month_into<E: From<InputError> + Send>(
         hospitals_dirs.len()
     ));
     let mut take = |table: Table| frames.remove(&table);
+    let (enrollment, ytd, decisions) = (
+        take(Table::Enrollment),
+        take(Table::Ytd),
+        take(Table::Decisions),
+    );
+    // A slice without the common files has them empty.
+    let mut required = |table: Table| take(table).unwrap_or_default();
     Ok(Month {
         dir: month_dir.to_owned(),
-        regions: take(Table::Regions).expect("regions read"),
-        hospitals: take(Table::Hospitals).expect("required"),
-        catalogue: take(Table::Catalogue).expect("required"),
-        policy: take(Table::Policy).expect("required"),
-        opsp_diseases: take(Table::OpspDiseases).expect("required"),
-        filings: take(Table::Filings).expect("required"),
-        enrollment: take(Table::Enrollment),
-        ytd: take(Table::Ytd),
-        decisions: take(Table::Decisions),
+        regions: required(Table::Regions),
+        hospitals: required(Table::Hospitals),
+        catalogue: required(Table::Catalogue),
+        policy: required(Table::Policy),
+        opsp_diseases: required(Table::OpspDiseases),
+        filings: required(Table::Filings),
+        enrollment,
+        ytd,
+        decisions,
         setlinfo: empty_hospital_frame(Table::Setlinfo),
         feedetail: empty_hospital_frame(Table::Feedetail),
         summary: stack(gathered.summary, Table::Summary),

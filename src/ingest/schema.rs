@@ -394,3 +394,13 @@ mod tests {
         }
     }
 }
+
+/// A column's name as the schema's own `&'static str` (a reject read back from a stage,
+/// SPEC §14, names its column so).
+pub fn column_name(name: &str) -> Option<&'static str> {
+    Table::ALL
+        .iter()
+        .flat_map(|t| t.columns())
+        .map(|c| c.name)
+        .find(|n| *n == name)
+}

@@ -20,7 +20,7 @@ use super::schema::Table;
 use crate::error::InputError;
 
 /// A hospital directory set aside, as the manifest lists it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct SetAside {
     pub hospital_dir: String,
     /// What is wrong with it, naming the file.

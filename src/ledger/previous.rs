@@ -50,12 +50,13 @@ fn error(message: String) -> InputError {
     InputError::PreviousLedger { message }
 }
 
-/// The month of a finished run in `dir` (exit status 0, 1 or 6), if it is one.
+/// The month of a finished run in `dir` (exit status 0, 1 or 6; `yidi run`, or the merge
+/// of a month done in steps), if it is one.
 pub fn finished_month(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
     let finished =
-        matches!(manifest["exit_code"].as_u64(), Some(0 | 1 | 6)) && manifest["command"] == "run";
+        matches!(manifest["exit_code"].as_u64(), Some(0 | 1 | 6)) && (manifest["command"] == "run" || manifest["command"] == "merge");
     finished
         .then(|| manifest["month"].as_str().map(str::to_owned))
         .flatten()

@@ -75,6 +75,10 @@ pub struct Manifest {
     pub findings: Vec<RuleCount>,
     pub outputs: Vec<OutputFile>,
     pub stage_timings: Vec<StageTiming>,
+    /// A month done in steps (SPEC §14): each step, with its slice or provinces, host and
+    /// times.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<serde_json::Value>,
     /// The ledger's step (SPEC §13): where the previous ledger came from, the balance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerRecord>,

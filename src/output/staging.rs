@@ -144,6 +144,11 @@ impl Staging {
         &self.temp
     }
 
+    /// The output root the results go under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The final place of the results.
     pub fn target(&self) -> PathBuf {
         self.root.join(&self.name)

@@ -28,8 +28,9 @@ mod write;
 pub use crate::ingest::MonthOptions;
 
 use check::check_parts;
-pub use check::{Checked, check};
-use write::{write_inputs, write_reports, write_settlements, write_tables};
+pub use check::{Checked, Part, PartFrames, PartRows, check, check_each, finish_parts};
+pub use write::write_inputs;
+use write::{write_reports, write_settlements, write_tables};
 
 /// When findings make a finished run exit with 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +64,7 @@ pub struct Outcome {
     pub manifest: Manifest,
 }
 
-fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<FileLock> {
+pub fn lock(root: &Path, month: &str, wait: bool, progress: &Progress) -> anyhow::Result<FileLock> {
     MonthLock::acquire(root, month, wait, &mut |held| {
         progress.message(&format!("{held:#}; waiting"));
     })
@@ -212,21 +213,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         &mut |chunk| filing_spill.push(chunk).map_err(anyhow::Error::from),
     )
     .with_context(|| format!("reading {}", month_options.month_dir.display()))?;
-    if let (Some(path), Some(sha256)) = (&previous.source.path, &previous.source.sha256) {
-        // The previous ledger is one of the run's inputs (SPEC §13).
-        let entries = previous.source.entries as u64;
-        month.files.push(ingest::InputFile {
-            path: path.clone(),
-            table: "ledger",
-            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-            sha256: sha256.clone(),
-            encoding: ingest::Encoding::Utf8Bom,
-            read: entries,
-            accepted: entries,
-            rejected: 0,
-            set_aside: None,
-        });
-    }
+    add_previous_file(&mut month, &previous.source);
     for dir in &month.set_aside {
         progress.message(&format!(
             "exports/{} set aside, not cleared this month: {}",
@@ -251,7 +238,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         inputs.len(),
         spilled.parts.len()
     ));
-    let mut checked = check_parts(
+    let checked = check_parts(
         &month,
         &spilled,
         &filing_parts,
@@ -261,10 +248,72 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         progress,
         &previous.ledger,
     )?;
-    add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let waiting = dir.join(partition::FILING_PARTS);
     std::fs::remove_dir_all(&waiting).map_err(|e| crate::error::OutputError::io(&waiting, e))?;
+    finish_month(
+        staging,
+        month,
+        checked,
+        inputs,
+        &Finish {
+            command: "run",
+            arguments: options.arguments.clone(),
+            started,
+            fail_on: options.fail_on,
+            previous: previous.source,
+            later_months,
+            steps: Vec::new(),
+        },
+        month_options,
+        progress,
+    )
+}
 
+/// How a checked month came to be, for its manifest.
+pub struct Finish {
+    /// `run`, or `merge` for a month done in steps (SPEC §14).
+    pub command: &'static str,
+    /// The command line as typed.
+    pub arguments: Vec<String>,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub fail_on: FailOn,
+    pub previous: ledger::previous::PreviousSource,
+    pub later_months: Vec<String>,
+    /// A merge's steps.
+    pub steps: Vec<serde_json::Value>,
+}
+
+/// The previous ledger is one of the month's inputs (SPEC §13): listed after its files.
+pub fn add_previous_file(month: &mut Month, source: &ledger::previous::PreviousSource) {
+    if let (Some(path), Some(sha256)) = (&source.path, &source.sha256) {
+        month.files.push(ingest::InputFile {
+            path: path.clone(),
+            table: "ledger",
+            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            sha256: sha256.clone(),
+            encoding: ingest::Encoding::Utf8Bom,
+            read: source.entries as u64,
+            accepted: source.entries as u64,
+            rejected: 0,
+            set_aside: None,
+        });
+    }
+}
+
+/// Writes a checked month into its staging directory (the settlements, the other tables,
+/// the reports, then the manifest), commits it and adds it to the history.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_month(
+    staging: Staging,
+    mut month: Month,
+    mut checked: Checked,
+    inputs: Vec<output::OutputFile>,
+    how: &Finish,
+    month_options: &MonthOptions,
+    progress: &Progress,
+) -> anyhow::Result<Outcome> {
+    let dir = staging.path();
+    add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let write = progress.stage("write", 0, "files");
     let (mut outputs, head) = write_settlements(dir, &mut checked.settlements)?;
     let checked = checked;
@@ -278,7 +327,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     outputs.extend(inputs);
     let findings = &checked.findings;
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    let fail_on_status = status_of(findings, options.fail_on);
+    let fail_on_status = status_of(findings, how.fail_on);
     let outcome_totals = checked.totals();
     let status = ExitStatus::finished(fail_on_status, !month.set_aside.is_empty());
     write.finish(&format!("{} files", outputs.len() + 1));
@@ -286,10 +335,10 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let manifest = Manifest {
         tool: "yidi",
         version: env!("CARGO_PKG_VERSION"),
-        command: "run".into(),
-        arguments: options.arguments.clone(),
-        run_id: Manifest::run_id(started),
-        started: started.to_rfc3339(),
+        command: how.command.into(),
+        arguments: how.arguments.clone(),
+        run_id: Manifest::run_id(how.started),
+        started: how.started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
         month: month_options.month.clone(),
         month_dir: month_options.month_dir.display().to_string(),
@@ -303,20 +352,22 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         findings: RuleCount::tally(findings),
         outputs,
         stage_timings: progress.timings(),
+        steps: how.steps.clone(),
         ledger: Some(output::manifest::LedgerRecord::new(
-            previous.source.clone(),
+            how.previous.clone(),
             &checked.ledger,
-            later_months,
+            how.later_months.clone(),
         )),
         fail_on_status,
         exit_status: status,
         exit_code: status.code(),
     };
     manifest.write(staging.path())?;
+    let out_root = staging.root().to_owned();
     let results = staging.commit()?;
     checkpoint("committed");
     output::history::append(
-        &options.out_root,
+        &out_root,
         &month_options.month,
         &manifest.run_id,
         &manifest.finished,

@@ -18,7 +18,7 @@ use crate::{ledger, ledger_update};
 /// Writes the typed, masked input tables under `inputs/` for analysts' queries: every
 /// table but the hospitals' settlements and fee lines and the filings, which were written
 /// as they were read ([`partition::Spill`], [`partition::FilingSpill`]).
-pub(super) fn write_inputs(
+pub fn write_inputs(
     dir: &Path,
     month: &Month,
 ) -> Result<Vec<OutputFile>, crate::error::OutputError> {

@@ -365,7 +365,12 @@ impl RunArgs {
 
 impl SplitArgs {
     pub fn options(&self) -> Result<crate::steps::split::Options, ConfigError> {
-        let usage = || ConfigError::Usage(format!("--slice {}: expected I/N with 0 <= I < N", self.slice));
+        let usage = || {
+            ConfigError::Usage(format!(
+                "--slice {}: expected I/N with 0 <= I < N",
+                self.slice
+            ))
+        };
         let (i, n) = self.slice.split_once('/').ok_or_else(usage)?;
         let (index, count) = (
             i.trim().parse::<usize>().map_err(|_| usage())?,
@@ -414,7 +419,10 @@ impl CheckArgs {
 }
 
 impl MergeArgs {
-    pub fn options(&self, arguments: Vec<String>) -> Result<crate::steps::merge::Options, ConfigError> {
+    pub fn options(
+        &self,
+        arguments: Vec<String>,
+    ) -> Result<crate::steps::merge::Options, ConfigError> {
         Ok(crate::steps::merge::Options {
             stage: self.stage.clone(),
             out_root: self.out.clone(),

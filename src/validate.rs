@@ -120,7 +120,7 @@ pub fn validate(options: &Options, progress: &Progress) -> anyhow::Result<ExitSt
             findings: Vec::new(),
             outputs: rejects,
             steps: Vec::new(),
-        stage_timings: progress.timings(),
+            stage_timings: progress.timings(),
             ledger: None,
             fail_on_status,
             exit_status: status,

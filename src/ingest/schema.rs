@@ -379,6 +379,16 @@ pub fn input_scale(table: Table) -> impl Fn(&str) -> Option<u32> {
 /// Columns holding personal data, masked in everything written (SPEC §9).
 pub const PII_COLUMNS: &[&str] = &["certno", "psn_name"];
 
+/// A column's name as the schema's own `&'static str` (a reject read back from a stage,
+/// SPEC §14, names its column so).
+pub fn column_name(name: &str) -> Option<&'static str> {
+    Table::ALL
+        .iter()
+        .flat_map(|t| t.columns())
+        .map(|c| c.name)
+        .find(|n| *n == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,14 +403,4 @@ mod tests {
             assert_eq!(before, names.len(), "{table:?}");
         }
     }
-}
-
-/// A column's name as the schema's own `&'static str` (a reject read back from a stage,
-/// SPEC §14, names its column so).
-pub fn column_name(name: &str) -> Option<&'static str> {
-    Table::ALL
-        .iter()
-        .flat_map(|t| t.columns())
-        .map(|c| c.name)
-        .find(|n| *n == name)
 }

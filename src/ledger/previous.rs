@@ -55,8 +55,8 @@ fn error(message: String) -> InputError {
 pub fn finished_month(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let finished =
-        matches!(manifest["exit_code"].as_u64(), Some(0 | 1 | 6)) && (manifest["command"] == "run" || manifest["command"] == "merge");
+    let finished = matches!(manifest["exit_code"].as_u64(), Some(0 | 1 | 6))
+        && (manifest["command"] == "run" || manifest["command"] == "merge");
     finished
         .then(|| manifest["month"].as_str().map(str::to_owned))
         .flatten()

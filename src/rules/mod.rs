@@ -78,9 +78,8 @@ pub mod stored {
         Vec::<Stored>::deserialize(d)?
             .into_iter()
             .map(|f| {
-                let rule = super::find(&f.rule).ok_or_else(|| {
-                    serde::de::Error::custom(format!("{} is not a rule", f.rule))
-                })?;
+                let rule = super::find(&f.rule)
+                    .ok_or_else(|| serde::de::Error::custom(format!("{} is not a rule", f.rule)))?;
                 Ok(Finding {
                     rule: rule.code,
                     level: f.level,

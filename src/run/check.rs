@@ -86,7 +86,9 @@ pub struct Part {
     pub groups: clearing::Clearing,
     /// The part's rows of the directories with a summary, for AMT003.
     pub tally: Tally,
-    /// Of each of [`PHASES`].
+    /// Of each of [`PHASES`] (kept apart, in the step's record: a rerun check writes the
+    /// same bytes).
+    #[serde(skip)]
     pub seconds: [f64; 6],
     /// The ledger entries its rows open, and the previous entries its reversals close.
     pub opened: Vec<ledger::Entry>,
@@ -122,7 +124,11 @@ impl PartRows for Spilled<'_> {
                 ingest::empty_hospital_frame(Table::Feedetail),
             )
         };
-        Ok((setlinfo, feedetail, partition::read_filings(self.dir, part)?))
+        Ok((
+            setlinfo,
+            feedetail,
+            partition::read_filings(self.dir, part)?,
+        ))
     }
 
     fn rows(&self, part: &str) -> usize {
@@ -266,7 +272,14 @@ pub(super) fn check_parts(
             Ok(())
         },
     )?;
-    Ok(finish_parts(parts, settlements, month, options, previous, progress))
+    Ok(finish_parts(
+        parts,
+        settlements,
+        month,
+        options,
+        previous,
+        progress,
+    ))
 }
 
 /// The parts of a month, in order: those named, or one empty part when none is (no

@@ -59,6 +59,7 @@ pub fn check(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
     let dir = step.path().to_owned();
     let names: Vec<PlSmallStr> = provinces.iter().map(|p| PlSmallStr::from_str(p)).collect();
     let mut k = 0;
+    let mut seconds = std::collections::BTreeMap::new();
     crate::run::check_each(
         &names,
         &SliceRows { stage: &stage },
@@ -69,8 +70,12 @@ pub fn check(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         &mut |mut part| {
             let name = &provinces[k];
             k += 1;
+            seconds.insert(name.clone(), part.seconds);
             let settlements = std::mem::take(&mut part.settlements);
-            write_frame(&dir.join(format!("{name}.settlements.parquet")), &settlements)?;
+            write_frame(
+                &dir.join(format!("{name}.settlements.parquet")),
+                &settlements,
+            )?;
             write_packed(&dir.join(format!("{name}.msgpack")), &part)
         },
     )?;
@@ -83,6 +88,7 @@ pub fn check(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         host: super::host(),
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
+        seconds,
     };
     let path = step.commit(&record)?;
     progress.message(&format!(

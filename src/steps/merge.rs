@@ -47,7 +47,8 @@ fn checked_parts(stage: &Stage) -> anyhow::Result<(BTreeMap<String, PathBuf>, Ve
     dirs.sort();
     for dir in dirs {
         let record: StepRecord = read_json(&dir.join(STEP_FILE))?;
-        if record.config_hash != stage.settings.config.hash() || record.month != stage.settings.month
+        if record.config_hash != stage.settings.config.hash()
+            || record.month != stage.settings.month
         {
             return Err(stage_error(
                 &dir,
@@ -173,11 +174,10 @@ pub fn merge(options: &Options, progress: &Progress) -> anyhow::Result<run::Outc
     let filings = stage.slices[0].join("inputs").join("filings.parquet");
     let copy = dir.join("inputs").join("filings.parquet");
     std::fs::copy(&filings, &copy).map_err(|e| OutputError::io(&copy, e))?;
-    let filing_rows = ParquetReader::new(
-        std::fs::File::open(&copy).map_err(|e| OutputError::io(&copy, e))?,
-    )
-    .num_rows()
-    .map_err(|e| OutputError::io(&copy, e))?;
+    let filing_rows =
+        ParquetReader::new(std::fs::File::open(&copy).map_err(|e| OutputError::io(&copy, e))?)
+            .num_rows()
+            .map_err(|e| OutputError::io(&copy, e))?;
     inputs.push(crate::output::table::describe(&dir, &copy, filing_rows)?);
     inputs.extend(run::write_inputs(&dir, &month)?);
     inputs_stage.finish(&format!("{} typed files under inputs/", inputs.len()));
@@ -206,14 +206,27 @@ pub fn merge(options: &Options, progress: &Progress) -> anyhow::Result<run::Outc
             },
         )?;
     }
+    let seconds: BTreeMap<&String, [f64; 6]> = checks
+        .iter()
+        .flat_map(|c| &c.seconds)
+        .map(|(p, s)| (p, *s))
+        .collect();
     for (province, check_dir) in &by_province {
         let mut part: Part = read_packed(&check_dir.join(format!("{province}.msgpack")))?;
+        part.seconds = seconds.get(province).copied().unwrap_or_default();
         part.settlements =
             super::read_frame(&check_dir.join(format!("{province}.settlements.parquet")))?;
         settlements.push(std::mem::take(&mut part.settlements))?;
         parts.push(part);
     }
-    let checked = run::finish_parts(parts, settlements, &month, &month_options, &previous, progress);
+    let checked = run::finish_parts(
+        parts,
+        settlements,
+        &month,
+        &month_options,
+        &previous,
+        progress,
+    );
 
     let mut steps: Vec<serde_json::Value> = Vec::new();
     for record in stage.steps.iter().chain(&checks) {

@@ -67,6 +67,10 @@ pub struct StepRecord {
     pub host: String,
     pub started: String,
     pub finished: String,
+    /// A check's seconds in each phase of each part (read, model, match, policy, rules,
+    /// clearing).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seconds: BTreeMap<String, [f64; 6]>,
 }
 
 /// What slice 0 records of the month for every later step.
@@ -206,10 +210,7 @@ impl StoredReject {
         Reject {
             file: self.file.clone(),
             line: self.line,
-            column: self
-                .column
-                .as_deref()
-                .and_then(ingest::schema::column_name),
+            column: self.column.as_deref().and_then(ingest::schema::column_name),
             reason: ingest::Reason::Worded {
                 zh: self.zh.clone(),
                 en: self.en.clone(),
@@ -379,7 +380,9 @@ impl Stage {
             if !path.join(STEP_FILE).is_file() {
                 return Err(stage_error(
                     &path,
-                    format!("slice {index}/{count} is missing or unfinished: run `yidi split --slice {index}/{count}`"),
+                    format!(
+                        "slice {index}/{count} is missing or unfinished: run `yidi split --slice {index}/{count}`"
+                    ),
                 ));
             }
             steps.push(read_json::<StepRecord>(&path.join(STEP_FILE))?);
@@ -429,10 +432,7 @@ impl Stage {
 
     /// Settlement rows and fee lines of a province, over the slices.
     pub fn rows(&self, part: &str) -> usize {
-        self.records
-            .iter()
-            .filter_map(|r| r.parts.get(part))
-            .sum()
+        self.records.iter().filter_map(|r| r.parts.get(part)).sum()
     }
 
     /// The options every step works with, as slice 0 recorded them.

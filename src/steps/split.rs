@@ -103,8 +103,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
     if let (Some(filings), Some(previous)) = (filing_spill, &previous) {
         let (filing_parts, _) = filings.finish()?;
         let common = dir.join("common");
-        std::fs::create_dir_all(&common)
-            .map_err(|e| crate::error::OutputError::io(&common, e))?;
+        std::fs::create_dir_all(&common).map_err(|e| crate::error::OutputError::io(&common, e))?;
         for table in [
             Table::Regions,
             Table::Hospitals,
@@ -145,6 +144,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         host: super::host(),
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
+        seconds: Default::default(),
     };
     let path = step.commit(&record)?;
     write.finish(&format!(

@@ -21,6 +21,8 @@
 //!   every rule, and the same seed writes the same bytes.
 //! - `ledger`: across months (SPEC §13) — the sample's 2026-11 continuing 2026-10: events,
 //!   amounts, the balance, a missing previous month, reruns, overdue entries.
+//! - `steps`: a month in steps (SPEC §14) — split, check and merge give the run's tables
+//!   byte for byte for any size, slicing and grouping, and across months; refusals; reruns.
 //! - `query`: `yidi query` — every table registered, every output format, every error.
 //! - `robust`: one broken file never stops the month — directories set aside, values too
 //!   long, late NUL bytes, physical lines on the streamed registry, cut pipes, `query
@@ -40,5 +42,6 @@ mod query;
 mod robust;
 mod rules;
 mod sample;
+mod steps;
 mod unattended;
 mod util;

@@ -23,6 +23,8 @@
 //!   amounts, the balance, a missing previous month, reruns, overdue entries.
 //! - `steps`: a month in steps (SPEC §14) — split, check and merge give the run's tables
 //!   byte for byte for any size, slicing and grouping, and across months; refusals; reruns.
+//! - `deploy`: the Kubernetes Jobs and Slurm scripts of `deploy/`, and `scripts/steps.sh`,
+//!   run as the engines would on the sample month, give the run's tables.
 //! - `query`: `yidi query` — every table registered, every output format, every error.
 //! - `robust`: one broken file never stops the month — directories set aside, values too
 //!   long, late NUL bytes, physical lines on the streamed registry, cut pipes, `query
@@ -32,6 +34,7 @@
 
 mod browser;
 mod cli;
+mod deploy;
 mod fuzz;
 mod generate;
 mod ingest;

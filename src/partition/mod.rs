@@ -24,7 +24,7 @@ use crate::output::table::ParquetSink;
 
 /// The rows of a part's row group (the last excepted): a part's waiting rows are written
 /// once there are this many.
-pub const GROUP_ROWS: usize = 1 << 17;
+pub const GROUP_ROWS: usize = 1 << 13;
 
 /// The two per-hospital tables, in the order they are kept.
 const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];

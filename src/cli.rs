@@ -199,11 +199,9 @@ pub struct MonthArgs {
     pub strict: bool,
 }
 
+/// Where a finished month goes and how it ends: `run` and `merge` alike.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub month: MonthArgs,
-
+pub struct ResultsArgs {
     /// Output root: results go to <OUT>/<YYYY-MM>/.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
@@ -215,6 +213,15 @@ pub struct RunArgs {
     /// Exit with 1 when some finding is at this level or above (hold > deduct > flag).
     #[arg(long, value_enum, default_value = "never")]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub month: MonthArgs,
+
+    #[command(flatten)]
+    pub results: ResultsArgs,
 
     /// The previous month's finished run, whose ledger this month continues (SPEC §13)
     /// [default: <OUT>/<previous YYYY-MM>/].
@@ -280,17 +287,8 @@ pub struct MergeArgs {
     /// The stage directory the steps share.
     pub stage: PathBuf,
 
-    /// Output root: results go to <OUT>/<YYYY-MM>/.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    pub out: PathBuf,
-
-    /// If another run holds this month's lock, wait for it instead of exiting with 5.
-    #[arg(long)]
-    pub wait: bool,
-
-    /// Exit with 1 when some finding is at this level or above (hold > deduct > flag).
-    #[arg(long, value_enum, default_value = "never")]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub results: ResultsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -350,9 +348,9 @@ impl RunArgs {
     pub fn options(&self, arguments: Vec<String>) -> Result<run::Options, ConfigError> {
         Ok(run::Options {
             month: self.month.options()?,
-            out_root: self.out.clone(),
-            wait: self.wait,
-            fail_on: self.fail_on,
+            out_root: self.results.out.clone(),
+            wait: self.results.wait,
+            fail_on: self.results.fail_on,
             arguments,
             settlement_ranges: Default::default(),
             previous: crate::ledger::previous::PreviousOptions {
@@ -425,9 +423,9 @@ impl MergeArgs {
     ) -> Result<crate::steps::merge::Options, ConfigError> {
         Ok(crate::steps::merge::Options {
             stage: self.stage.clone(),
-            out_root: self.out.clone(),
-            wait: self.wait,
-            fail_on: self.fail_on,
+            out_root: self.results.out.clone(),
+            wait: self.results.wait,
+            fail_on: self.results.fail_on,
             arguments,
         })
     }

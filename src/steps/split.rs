@@ -104,17 +104,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         let (filing_parts, _) = filings.finish()?;
         let common = dir.join("common");
         std::fs::create_dir_all(&common).map_err(|e| crate::error::OutputError::io(&common, e))?;
-        for table in [
-            Table::Regions,
-            Table::Hospitals,
-            Table::Catalogue,
-            Table::Policy,
-            Table::OpspDiseases,
-            Table::Filings,
-            Table::Enrollment,
-            Table::Ytd,
-            Table::Decisions,
-        ] {
+        for table in Table::ALL.into_iter().filter(|t| !t.per_hospital()) {
             if let Some(frame) = month.table(table) {
                 write_frame(&common.join(format!("{}.parquet", table.name())), frame)?;
             }

@@ -17,25 +17,34 @@ fn sample(month: &str) -> PathBuf {
         .join(month)
 }
 
-/// Every CSV and Parquet file under a finished month (the tables and `inputs/`), by path.
-fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<String, Vec<u8>>) {
+/// The files under `dir` that `keep` takes, by path.
+fn files(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<String, Vec<u8>> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        keep: &dyn Fn(&Path) -> bool,
+        into: &mut BTreeMap<String, Vec<u8>>,
+    ) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
-                walk(root, &path, into);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "csv" || e == "parquet")
-            {
+                walk(root, &path, keep, into);
+            } else if keep(&path) {
                 let name = path.strip_prefix(root).unwrap().display().to_string();
                 into.insert(name, std::fs::read(&path).unwrap());
             }
         }
     }
     let mut all = BTreeMap::new();
-    walk(dir, dir, &mut all);
+    walk(dir, dir, keep, &mut all);
     all
+}
+
+/// Every CSV and Parquet file under a finished month (the tables and `inputs/`), by path.
+fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(dir, &|p| {
+        p.extension().is_some_and(|e| e == "csv" || e == "parquet")
+    })
 }
 
 fn assert_same_tables(run: &Path, merged: &Path) {
@@ -280,20 +289,7 @@ fn a_stage_with_a_slice_or_province_missing_or_doubled_is_refused_naming_it() {
 
 /// Every file of a step's directory but its step record, by path.
 fn step_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(root, &path, into);
-            } else if path.file_name().unwrap() != "step.json" {
-                let name = path.strip_prefix(root).unwrap().display().to_string();
-                into.insert(name, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut all = BTreeMap::new();
-    walk(dir, dir, &mut all);
-    all
+    files(dir, &|p| p.file_name().is_some_and(|n| n != "step.json"))
 }
 
 #[test]

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Runs two commands several times each and prints the median wall time and peak RSS of
-each, and the ratio (for scripts/bench.sh).
+"""Runs commands in paired rounds (every command once a round, in turn) and prints the best
+and median wall time and the peak RSS of each, and each one's ratio to the first (for
+scripts/bench.sh). This machine's absolute times drift within an hour; ratios of runs
+taken side by side do not.
 
-usage: bench.py --runs N --name A -- CMD... --vs B -- CMD...
+usage: bench.py --runs N --name A -- CMD... [--vs B -- CMD...]...
 """
 
 import os
@@ -18,33 +20,53 @@ def measure(cmd):
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
+    if code not in (0, 1, 6):
         sys.exit(f"{cmd[0]} exited with {code}")
     return wall, usage.ru_maxrss / 1024 / 1024  # KiB -> GiB
+
+
+def sides(args):
+    """[(name, cmd)] from `--name A -- CMD... --vs B -- CMD...`."""
+    out, i = [], 0
+    while i < len(args):
+        if args[i] in ("--name", "--vs"):
+            name = args[i + 1]
+            assert args[i + 2] == "--", "expected -- after the name"
+            j = i + 3
+            while j < len(args) and args[j] != "--vs":
+                j += 1
+            out.append((name, args[i + 3 : j]))
+            i = j
+        else:
+            i += 1
+    return out
 
 
 def main():
     args = sys.argv[1:]
     runs = int(args[args.index("--runs") + 1])
-    a_name = args[args.index("--name") + 1]
-    vs = args.index("--vs")
-    a_cmd = args[args.index("--") + 1 : vs]
-    b_name = args[vs + 1]
-    b_cmd = args[vs + 3 :]
-    results = {}
-    for name, cmd in [(a_name, a_cmd), (b_name, b_cmd)]:
-        walls, rss = [], []
-        for i in range(runs):
+    commands = sides(args[args.index("--runs") + 2 :])
+    walls = {name: [] for name, _ in commands}
+    rss = {name: [] for name, _ in commands}
+    for round_ in range(runs):
+        for name, cmd in commands:
             w, r = measure(cmd)
-            walls.append(w)
-            rss.append(r)
-            print(f"{name} run {i + 1}: {w:.2f} s, {r:.2f} GiB", file=sys.stderr)
-        results[name] = (statistics.median(walls), statistics.median(rss))
-    print(f"{'':8} {'median wall':>12} {'peak RSS':>10}")
-    for name, (w, r) in results.items():
-        print(f"{name:8} {w:10.2f} s {r:7.2f} GiB")
-    (aw, ar), (bw, br) = results[a_name], results[b_name]
-    print(f"{b_name}/{a_name}: {bw / aw:.2f}x the wall time, {br / ar:.2f}x the memory")
+            walls[name].append(w)
+            rss[name].append(r)
+            print(f"round {round_ + 1}, {name}: {w:.2f} s, {r:.2f} GiB", file=sys.stderr)
+    print(f"{'':10} {'best':>9} {'median':>9} {'peak RSS':>9}")
+    for name, _ in commands:
+        print(
+            f"{name:10} {min(walls[name]):7.2f} s {statistics.median(walls[name]):7.2f} s"
+            f" {max(rss[name]):6.2f} GiB"
+        )
+    first = commands[0][0]
+    for name, _ in commands[1:]:
+        print(
+            f"{first}/{name}: {min(walls[first]) / min(walls[name]):.2f}x best over best,"
+            f" {statistics.median(walls[first]) / statistics.median(walls[name]):.2f}x median"
+            f" over median, {max(rss[first]) / max(rss[name]):.2f}x the peak RSS"
+        )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Measures `yidi run` on a generated month against the same rules as plain DuckDB SQL.
+# Measures `yidi run` on a generated month against the analyst's DuckDB script
+# (../shared/bench/peer_duckdb.py, the speed peer of issue 16), in paired rounds.
 #
 #   scripts/bench.sh [tiny|city|province|national] [runs] [seed]
 #
 # Generates the month once into $BENCH_DIR/<scale>/ (default /tmp/yidi-bench; reused when it
 # is there: delete it to regenerate), installs the duckdb Python package if it is missing,
-# runs each side `runs` times (default 3) and prints the median wall time and peak RSS of
-# each, and their ratio. `scripts/scaling.sh` checks that time grows linearly with size.
+# runs every side once a round, `runs` rounds (default 3), and prints the best and median
+# wall time and peak RSS of each and yidi's ratios to the others. YIDI_OLD=/path/to/yidi adds
+# another build of yidi as a side (an A/B of a change); RULES=1 adds scripts/duckdb_rules.py.
+# `scripts/scaling.sh` checks that time grows linearly with size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-province}
@@ -24,6 +27,13 @@ if [ ! -d "$root/2026-10" ]; then
         "$yidi" generate --scale "$scale" --seed "$seed" --month 2026-10 --out "$root" --quiet
 fi
 du -sh "$root/2026-10" >&2
-python3 scripts/bench.py --runs "$runs" \
-    --name yidi -- "$yidi" run "$root/2026-10" --out "$root/out" --quiet \
-    --vs duckdb -- python3 scripts/duckdb_rules.py "$root/2026-10" "$root/duckdb-out" --threads 2
+peer=${PEER:-../shared/bench/peer_duckdb.py}
+sides=(--name yidi -- "$yidi" run "$root/2026-10" --out "$root/out" --quiet --no-previous)
+if [ -n "${YIDI_OLD:-}" ]; then
+    sides+=(--vs old -- "$YIDI_OLD" run "$root/2026-10" --out "$root/out-old" --quiet --no-previous)
+fi
+sides+=(--vs peer -- python3 "$peer" "$root/2026-10" "$root/peer-out" --threads 2)
+if [ -n "${RULES:-}" ]; then
+    sides+=(--vs rules -- python3 scripts/duckdb_rules.py "$root/2026-10" "$root/duckdb-out" --threads 2)
+fi
+python3 scripts/bench.py --runs "$runs" "${sides[@]}"

@@ -461,8 +461,6 @@ pub struct ParquetSink<S> {
     scale_of: S,
     mask: bool,
     group_rows: usize,
-    /// Row groups of exactly this many rows (the last excepted), however rows are pushed.
-    exact_groups: Option<usize>,
     pending: Vec<DataFrame>,
     pending_rows: usize,
     /// Estimated bytes of the rows waiting.
@@ -501,7 +499,6 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
             scale_of,
             mask,
             group_rows: Self::GROUP_ROWS,
-            exact_groups: None,
             pending: Vec::new(),
             pending_rows: 0,
             pending_bytes: 0,
@@ -512,17 +509,6 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
     /// Row groups of about `rows` rows (small groups keep less waiting in memory).
     pub fn with_group_rows(mut self, rows: usize) -> ParquetSink<S> {
         self.group_rows = rows.max(1);
-        self
-    }
-
-    /// Row groups of exactly `rows` rows but the last: the file's bytes then depend only
-    /// on its rows, not on how they were pushed (a month read by one process or in slices
-    /// writes the same files, SPEC §14). Written when [`ParquetSink::flush_due`] is called,
-    /// or as rows are pushed when `on_push`.
-    pub fn with_exact_groups(mut self, rows: usize, on_push: bool) -> ParquetSink<S> {
-        let rows = rows.max(1);
-        self.exact_groups = Some(rows);
-        self.group_rows = if on_push { rows } else { usize::MAX };
         self
     }
 
@@ -549,77 +535,35 @@ impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
         self.pending_bytes += frame.estimated_size();
         self.pending.push(frame);
         if self.pending_rows >= self.group_rows {
-            self.flush_due()?;
+            self.flush()?;
         }
-        Ok(())
-    }
-
-    /// The rows waiting, as one frame (none left waiting).
-    fn take_pending(&mut self) -> PolarsResult<Option<DataFrame>> {
-        let mut frames = std::mem::take(&mut self.pending).into_iter();
-        self.pending_rows = 0;
-        self.pending_bytes = 0;
-        let Some(mut all) = frames.next() else {
-            return Ok(None);
-        };
-        for frame in frames {
-            all.vstack_mut_owned(frame)?;
-        }
-        Ok(Some(all))
-    }
-
-    fn write_group(&mut self, group: &DataFrame) -> PolarsResult<()> {
-        let group = if self.mask {
-            masked(group)?
-        } else {
-            group.clone()
-        };
-        let mut group = with_decimals(&group, &self.scale_of)?;
-        group.rechunk_mut();
-        self.writer.write_batch(&group)?;
-        self.rows += group.height();
         Ok(())
     }
 
     /// Writes the rows waiting as a row group.
     pub fn flush(&mut self) -> Result<(), OutputError> {
-        let path = self.path.clone();
-        let err = |e: PolarsError| OutputError::io(&path, e);
-        if let Some(group) = self.take_pending().map_err(err)? {
-            self.write_group(&group).map_err(err)?;
-        }
-        Ok(())
-    }
-
-    /// Writes what is due: every whole row group of an exact sink (the rest waits), or
-    /// everything waiting.
-    pub fn flush_due(&mut self) -> Result<(), OutputError> {
-        let Some(rows) = self.exact_groups else {
-            return self.flush();
-        };
-        if self.pending_rows < rows {
+        let err = |e: PolarsError| OutputError::io(&self.path, e);
+        let mut frames = std::mem::take(&mut self.pending).into_iter();
+        let Some(mut group) = frames.next() else {
             return Ok(());
+        };
+        for frame in frames {
+            group.vstack_mut_owned(frame).map_err(err)?;
         }
-        let path = self.path.clone();
-        let err = |e: PolarsError| OutputError::io(&path, e);
-        let all = self.take_pending().map_err(err)?.expect("rows wait");
-        let whole = all.height() / rows * rows;
-        for offset in (0..whole).step_by(rows) {
-            self.write_group(&all.slice(offset as i64, rows))
-                .map_err(err)?;
+        if self.mask {
+            group = masked(&group).map_err(err)?;
         }
-        let rest = all.slice(whole as i64, all.height() - whole);
-        if rest.height() > 0 {
-            self.pending_rows = rest.height();
-            self.pending_bytes = rest.estimated_size();
-            self.pending.push(rest);
-        }
+        let mut group = with_decimals(&group, &self.scale_of).map_err(err)?;
+        group.rechunk_mut();
+        self.writer.write_batch(&group).map_err(err)?;
+        self.rows += self.pending_rows;
+        self.pending_rows = 0;
+        self.pending_bytes = 0;
         Ok(())
     }
 
     /// Writes what is waiting and the footer; the file's manifest entry, relative to `root`.
     pub fn finish(mut self, root: &Path) -> Result<OutputFile, OutputError> {
-        self.flush_due()?;
         self.flush()?;
         self.writer
             .finish()

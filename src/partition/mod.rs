@@ -22,9 +22,12 @@ use crate::model::prov;
 use crate::output::OutputFile;
 use crate::output::table::ParquetSink;
 
-/// The rows of a part's row group (the last excepted): a part's waiting rows are written
-/// once there are this many.
-pub const GROUP_ROWS: usize = 1 << 13;
+/// A part's waiting rows are written as a row group once there are this many.
+pub const GROUP_ROWS: usize = 1 << 17;
+
+/// The parts' rows waiting for their row groups, in bytes, at most: past it, the largest
+/// are written first (a part of 30 000 settlements would otherwise wait to the end).
+const WAITING_BYTES: usize = 256 << 20;
 
 /// The two per-hospital tables, in the order they are kept.
 const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];
@@ -200,8 +203,8 @@ impl Spill {
 
     /// Routes a batch of hospitals' rows to their parts: each hospital's rows get their part
     /// (side by side), then the batch's rows of each part are gathered at once, in hospital
-    /// and line order, and queued; the parts with a row group's worth waiting write their
-    /// whole row groups side by side.
+    /// and line order, and queued; the parts with a row group's worth waiting (or, past
+    /// [`WAITING_BYTES`], the largest) are written side by side.
     pub fn push(&mut self, batch: Vec<HospitalRows>) -> Result<(), OutputError> {
         use rayon::prelude::*;
         let assigned: Vec<(Vec<PlSmallStr>, Vec<PlSmallStr>)> = batch
@@ -252,14 +255,26 @@ impl Spill {
                 self.sink(&part, k, &piece)?.push(piece)?;
             }
         }
-        // Whole row groups only, so a part's file is the same however the month was cut
-        // into batches or slices (SPEC §14).
-        self.sinks
-            .values_mut()
-            .filter(|sink| sink.pending_rows() >= GROUP_ROWS)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .try_for_each(|sink| sink.flush_due())
+        let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();
+        let mut due: Vec<&mut ParquetSink<Scale>> = Vec::new();
+        let mut rest: Vec<&mut ParquetSink<Scale>> = Vec::new();
+        for sink in self.sinks.values_mut() {
+            if sink.pending_rows() >= GROUP_ROWS {
+                waiting -= sink.pending_bytes();
+                due.push(sink);
+            } else {
+                rest.push(sink);
+            }
+        }
+        rest.sort_by_key(|s| std::cmp::Reverse(s.pending_bytes()));
+        for sink in rest {
+            if waiting <= WAITING_BYTES {
+                break;
+            }
+            waiting -= sink.pending_bytes();
+            due.push(sink);
+        }
+        due.into_par_iter().try_for_each(|sink| sink.flush())
     }
 
     fn sink(
@@ -279,7 +294,7 @@ impl Spill {
                 true,
             )?
             // Written when [`Spill::push`] says.
-            .with_exact_groups(GROUP_ROWS, false);
+            .with_group_rows(usize::MAX);
             self.sinks.insert(key.clone(), sink);
         }
         Ok(self.sinks.get_mut(&key).expect("just made"))

@@ -102,8 +102,9 @@ fn checked_parts(stage: &Stage) -> anyhow::Result<(BTreeMap<String, PathBuf>, Ve
     Ok((by_province, records))
 }
 
-/// The settlements and fee lines of every part, masked and typed under `inputs/`, written
-/// in the whole row groups `yidi run` writes them in.
+/// The settlements and fee lines of every part, typed under `inputs/` (masked already), the
+/// rows `yidi run` writes (its row groups follow how the month was read: SPEC's tables are
+/// byte for byte the run's, the analysts' `inputs/` hold the same rows).
 fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError> {
     use rayon::prelude::*;
     let names = stage.provinces();
@@ -136,7 +137,7 @@ fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError
                 ParquetCompression::Lz4Raw,
                 false,
             )?
-            .with_exact_groups(crate::partition::GROUP_ROWS, true);
+            .with_group_rows(crate::partition::GROUP_ROWS);
             for (slice, record) in stage.slices.iter().zip(&stage.records) {
                 if !record.parts.contains_key(part.as_str()) {
                     continue;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs commands in paired rounds (every command once a round, in turn) and prints the best
+"""Runs commands in paired rounds (every command once a round, the order rotated a place
+each round, since the run after the DuckDB script was measured slower) and prints the best
 and median wall time and the peak RSS of each, and each one's ratio to the first (for
 scripts/bench.sh). This machine's absolute times drift within an hour; ratios of runs
 taken side by side do not.
@@ -49,7 +50,8 @@ def main():
     walls = {name: [] for name, _ in commands}
     rss = {name: [] for name, _ in commands}
     for round_ in range(runs):
-        for name, cmd in commands:
+        k = round_ % len(commands)
+        for name, cmd in commands[k:] + commands[:k]:
             w, r = measure(cmd)
             walls[name].append(w)
             rss[name].append(r)

@@ -9,6 +9,12 @@ use yidi::cli::{Cli, Command};
 use yidi::exit::ExitStatus;
 use yidi::progress::Progress;
 
+/// mimalloc rather than the system's allocator: ingestion makes and frees tens of millions
+/// of small values and a few thousand column buffers a month, and glibc's allocator hands
+/// the large ones back to the system each time, to be faulted in and zeroed again.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What a shell reports for a program ended by SIGPIPE (128 + 13).
 const CLOSED_PIPE: u8 = 141;
 

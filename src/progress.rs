@@ -33,7 +33,27 @@ pub struct StageTiming {
     /// The process's peak resident memory so far, when the system tells it (Linux).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<u64>,
+    /// CPU time the process spent in the stage, over all its threads (Linux): on two busy
+    /// cores, twice `seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
 }
+
+/// CPU time the process has used so far, over all its threads (user and system, from
+/// `/proc/self/stat`, in clock ticks of 10 ms); `None` off Linux.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name (which may hold spaces, in parentheses): state is field 3,
+    // utime and stime fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / TICKS_PER_SECOND)
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux platform yidi runs on.
+const TICKS_PER_SECOND: f64 = 100.0;
 
 /// The process's peak resident set size so far (`VmHWM`), in MiB; `None` off Linux.
 pub fn peak_rss_mib() -> Option<u64> {
@@ -54,6 +74,7 @@ pub struct Stage<'a> {
     progress: &'a Progress,
     name: &'static str,
     started: Instant,
+    cpu_started: Option<f64>,
     bar: Option<ProgressBar>,
 }
 
@@ -101,26 +122,33 @@ impl Progress {
             progress: self,
             name,
             started: Instant::now(),
+            cpu_started: cpu_seconds(),
             bar,
         }
     }
 
     /// A stage timed elsewhere (the sum of its time over a month's parts).
     pub fn record(&self, name: &str, seconds: f64, summary: &str) {
+        self.record_with_cpu(name, seconds, None, summary);
+    }
+
+    fn record_with_cpu(&self, name: &str, seconds: f64, cpu: Option<f64>, summary: &str) {
         let peak = peak_rss_mib();
-        self.emit(name, summary, Some(seconds), peak);
+        let timing = StageTiming {
+            stage: name.to_owned(),
+            seconds,
+            peak_rss_mib: peak,
+            cpu_seconds: cpu,
+        };
+        self.emit(name, summary, Some(&timing));
         if let Ok(mut timings) = self.timings.lock() {
-            timings.push(StageTiming {
-                stage: name.to_owned(),
-                seconds,
-                peak_rss_mib: peak,
-            });
+            timings.push(timing);
         }
     }
 
     /// A message outside any stage (warnings, the final summary).
     pub fn message(&self, text: &str) {
-        self.emit("message", text, None, None);
+        self.emit("message", text, None);
     }
 
     /// The run's last line: how the month went. With `--log-format json` its figures are
@@ -155,7 +183,10 @@ impl Progress {
         self.started.elapsed()
     }
 
-    fn emit(&self, stage: &str, text: &str, seconds: Option<f64>, peak_mib: Option<u64>) {
+    fn emit(&self, stage: &str, text: &str, timing: Option<&StageTiming>) {
+        let seconds = timing.map(|t| t.seconds);
+        let peak_mib = timing.and_then(|t| t.peak_rss_mib);
+        let cpu = timing.and_then(|t| t.cpu_seconds);
         let mut err = std::io::stderr().lock();
         match self.mode {
             Mode::Quiet => {}
@@ -168,12 +199,15 @@ impl Progress {
                     seconds: Option<f64>,
                     #[serde(skip_serializing_if = "Option::is_none")]
                     peak_rss_mib: Option<u64>,
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    cpu_seconds: Option<f64>,
                 }
                 let line = Line {
                     stage,
                     message: text,
                     seconds,
                     peak_rss_mib: peak_mib,
+                    cpu_seconds: cpu,
                 };
                 if let Ok(json) = serde_json::to_string(&line) {
                     let _ = writeln!(err, "{json}");
@@ -181,22 +215,23 @@ impl Progress {
             }
             Mode::Text | Mode::Bars => {
                 let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-                match (seconds, peak_mib) {
-                    (Some(s), Some(mib)) => {
-                        let peak = if mib < 1024 {
-                            format!("{mib} MiB")
-                        } else {
-                            format!("{:.1} GiB", mib as f64 / 1024.0)
-                        };
-                        let _ = writeln!(err, "yidi: {stage}: {clean} ({s:.2} s, peak {peak})");
-                    }
-                    (Some(s), None) => {
-                        let _ = writeln!(err, "yidi: {stage}: {clean} ({s:.2} s)");
-                    }
-                    (None, _) => {
-                        let _ = writeln!(err, "yidi: {clean}");
+                let Some(s) = seconds else {
+                    let _ = writeln!(err, "yidi: {clean}");
+                    return;
+                };
+                // "(12.30 s, cpu 1.9×, peak 3.2 GiB)": cpu is CPU time over wall time.
+                let mut figures = format!("{s:.2} s");
+                if let Some(cpu) = cpu.filter(|_| s > 0.0) {
+                    figures.push_str(&format!(", cpu {:.1}×", cpu / s));
+                }
+                if let Some(mib) = peak_mib {
+                    if mib < 1024 {
+                        figures.push_str(&format!(", peak {mib} MiB"));
+                    } else {
+                        figures.push_str(&format!(", peak {:.1} GiB", mib as f64 / 1024.0));
                     }
                 }
+                let _ = writeln!(err, "yidi: {stage}: {clean} ({figures})");
             }
         }
     }
@@ -212,9 +247,13 @@ impl Stage<'_> {
     /// Ends the stage with a one-line summary.
     pub fn finish(self, summary: &str) {
         let seconds = self.started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds()
+            .zip(self.cpu_started)
+            .map(|(now, then)| now - then);
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        self.progress.record(self.name, seconds, summary);
+        self.progress
+            .record_with_cpu(self.name, seconds, cpu, summary);
     }
 }

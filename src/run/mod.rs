@@ -13,7 +13,7 @@ use crate::config::Level;
 use crate::exit::ExitStatus;
 use crate::ingest::{self, Month};
 use crate::ledger;
-use crate::output::key_ranges;
+use crate::output::key_ranges::{self, KeyRanges};
 use crate::output::manifest::RuleCount;
 use crate::output::staging::{FileLock, checkpoint};
 use crate::output::{self, Manifest, MonthLock, Staging};
@@ -30,7 +30,7 @@ pub use crate::ingest::MonthOptions;
 use check::check_parts;
 pub use check::{Checked, Part, PartFrames, PartRows, check, check_each, finish_parts};
 pub use write::write_inputs;
-use write::{write_reports, write_settlements, write_tables};
+use write::{SettlementsHead, settlements_head, write_reports, write_settlements, write_tables};
 
 /// When findings make a finished run exit with 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -315,13 +315,21 @@ pub fn finish_month(
     let dir = staging.path();
     add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let write = progress.stage("write", 0, "files");
-    let (mut outputs, head) = write_settlements(dir, &mut checked.settlements)?;
+    let mut settlements = std::mem::replace(&mut checked.settlements, KeyRanges::held());
+    let SettlementsHead { head, taken } = settlements_head(&mut settlements)?;
     let checked = checked;
-    // The other tables and the reports are independent: written side by side.
-    let (tables, reports) = rayon::join(
-        || write_tables(dir, &checked, &month, month_options),
-        || write_reports(dir, &checked, &head, &month, month_options),
+    // The settlements, the other tables and the reports are independent: written side by
+    // side (the workbook, the longest, has the settlements' first rows already).
+    let (written, (tables, reports)) = rayon::join(
+        || write_settlements(dir, &mut settlements, taken),
+        || {
+            rayon::join(
+                || write_tables(dir, &checked, &month, month_options),
+                || write_reports(dir, &checked, &head, &month, month_options),
+            )
+        },
     );
+    let mut outputs = written?;
     outputs.extend(tables?);
     outputs.extend(reports?);
     outputs.extend(inputs);

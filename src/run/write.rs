@@ -141,13 +141,42 @@ pub(super) fn write_reports(
     ])
 }
 
-/// The `settlements` table (SPEC §9), a key range at a time; its files, and its first
-/// rows for the workbook.
+/// The first rows of the `settlements` table (at most the workbook's [`report::xlsx::MAX_ROWS`]),
+/// taken from the ranges ahead of their writing: the ranges they come from, whole, in order.
+pub(super) struct SettlementsHead {
+    pub head: DataFrame,
+    pub taken: Vec<DataFrame>,
+}
+
+/// Takes the first ranges of the settlements until they hold the workbook's rows (the
+/// first range, for a month of more than a few thousand settlements).
+pub(super) fn settlements_head(
+    settlements: &mut KeyRanges,
+) -> Result<SettlementsHead, crate::error::OutputError> {
+    let first = settlements.take(0)?;
+    let mut head = first.head(Some(report::xlsx::MAX_ROWS));
+    let mut taken = vec![first];
+    while head.height() < report::xlsx::MAX_ROWS && taken.len() < settlements.ranges() {
+        let range = settlements.take(taken.len())?;
+        let more = range.head(Some(report::xlsx::MAX_ROWS - head.height()));
+        head.vstack_mut_owned(more).map_err(|e| {
+            crate::error::OutputError::io(std::path::PathBuf::from("settlements.csv"), e)
+        })?;
+        taken.push(range);
+    }
+    Ok(SettlementsHead { head, taken })
+}
+
+/// The `settlements` table (SPEC §9), a key range at a time: the ranges `taken` ahead for
+/// the workbook, then the rest.
 pub(super) fn write_settlements(
     dir: &Path,
     settlements: &mut KeyRanges,
-) -> Result<(Vec<OutputFile>, DataFrame), crate::error::OutputError> {
-    let first = settlements.take(0)?;
+    taken: Vec<DataFrame>,
+) -> Result<Vec<OutputFile>, crate::error::OutputError> {
+    let from = taken.len();
+    let mut taken = taken.into_iter();
+    let first = taken.next().expect("the first range is taken ahead");
     let mut sink = output::table::TableSink::create(
         dir,
         "settlements",
@@ -155,20 +184,17 @@ pub(super) fn write_settlements(
         &clearing::settlements_scale,
         true,
     )?;
-    let mut head = first.head(Some(report::xlsx::MAX_ROWS));
     sink.push(&first)?;
     drop(first);
-    for k in 1..settlements.ranges() {
+    for range in taken {
+        sink.push(&range)?;
+    }
+    for k in from..settlements.ranges() {
         let range = settlements.take(k)?;
-        if head.height() < report::xlsx::MAX_ROWS {
-            let more = range.head(Some(report::xlsx::MAX_ROWS - head.height()));
-            head.vstack_mut_owned(more)
-                .map_err(|e| crate::error::OutputError::io(dir.join("settlements.csv"), e))?;
-        }
         sink.push(&range)?;
     }
     settlements.remove()?;
-    Ok((sink.finish()?, head))
+    sink.finish()
 }
 
 /// The month's tables (SPEC §9) but the settlements, and rejects, CSV and Parquet.

@@ -300,7 +300,7 @@ pub fn read_month(
 }
 
 /// Filings are handed on this many at a time.
-const FILING_CHUNK_ROWS: usize = 1 << 20;
+const FILING_CHUNK_ROWS: usize = 1 << 19;
 
 /// Reads a month, handing each batch of hospitals' settlements and fee lines to `sink` as
 /// they are read, in directory order, and the filing registry to `filings` a chunk at a time in file

@@ -411,18 +411,31 @@ impl FilingSpill {
             .iter()
             .map(|a| PlSmallStr::from(prov(a.unwrap_or_default())))
             .collect();
+        let mut due = Vec::new();
         for (part, piece) in split(&chunk, &parts).map_err(io)? {
             if !self.parts.contains_key(&part) {
                 let path = self.root.join(FILING_PARTS).join(format!("{part}.parquet"));
                 let sink = Self::create(&path, &piece, false)?;
                 self.parts.insert(part.clone(), sink);
             }
-            let sink = self.parts.get_mut(&part).expect("just made");
-            sink.push(piece)?;
-            // A chunk's rows of a part make its row group: none wait for the next chunk.
-            sink.flush()?;
+            self.parts.get_mut(&part).expect("just made").push(piece)?;
+            due.push(part);
         }
-        self.masked.as_mut().expect("made above").push(chunk)
+        // A chunk's rows of a part make its row group (none wait for the next chunk); the
+        // parts' groups and the masked file's are written side by side.
+        use rayon::prelude::*;
+        let sinks: Vec<&mut ParquetSink<Scale>> = self
+            .parts
+            .iter_mut()
+            .filter(|(part, _)| due.contains(part))
+            .map(|(_, sink)| sink)
+            .collect();
+        let masked = self.masked.as_mut().expect("made above");
+        let (parts, masked) = rayon::join(
+            || sinks.into_par_iter().try_for_each(|sink| sink.flush()),
+            || masked.push(chunk),
+        );
+        parts.and(masked)
     }
 
     /// Finishes the files: the parts (sorted) and the masked file's manifest entry.

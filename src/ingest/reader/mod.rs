@@ -234,6 +234,27 @@ mod tests {
                         streamed.frame.vstack_mut_owned(rest).unwrap();
                     }
                     proptest::prop_assert!(same(&streamed, plain), "block {block}: {text:?}");
+                    // Rows checked each alone are parsed side by side, in pieces of a
+                    // few lines: the same rows, lines, rejects and counts as in order.
+                    let alone = RowRules::default();
+                    let in_order = parse_plain_text(Table::Ytd, "ytd.csv", encoding, &body, alone)
+                        .unwrap()
+                        .expect("plain");
+                    let mut chunks: Vec<DataFrame> = Vec::new();
+                    let mut keep = |f: DataFrame| -> Result<(), InputError> {
+                        chunks.push(f);
+                        Ok(())
+                    };
+                    let mut side_by_side = parse_plain_in_chunks(
+                        Table::Ytd, "ytd.csv", encoding, body.as_slice(), alone, 2, &mut keep, block,
+                        !body.contains(&0),
+                    )
+                    .unwrap();
+                    for chunk in chunks.into_iter().rev() {
+                        let rest = std::mem::replace(&mut side_by_side.frame, chunk);
+                        side_by_side.frame.vstack_mut_owned(rest).unwrap();
+                    }
+                    proptest::prop_assert!(same(&side_by_side, &in_order), "block {block}: {text:?}");
                 }
                 // Any file through the CSV reader as it comes, a few bytes a read: the
                 // same rows and physical lines as the file held whole.

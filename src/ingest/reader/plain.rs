@@ -71,6 +71,13 @@ struct PlainSplitter<'a> {
     room: usize,
     /// The text is known to hold no NUL.
     nul_free: bool,
+    /// The header, once read.
+    header: Vec<String>,
+    /// Bytes of lines, about, a parser takes when rows are parsed side by side.
+    piece: usize,
+    /// Rows parsed side by side ([`PlainSplitter::feed_side_by_side`]), in file order,
+    /// waiting to be handed on: their frames, and what they read and rejected.
+    parsed: Vec<Parsed>,
 }
 
 impl<'a> PlainSplitter<'a> {
@@ -84,7 +91,100 @@ impl<'a> PlainSplitter<'a> {
             line: 1,
             room: 0,
             nul_free: false,
+            header: Vec::new(),
+            piece: 1 << 20,
+            parsed: Vec::new(),
         }
+    }
+
+    /// Feeds whole lines of a file whose rows are checked each alone (no key that must not
+    /// repeat, no settlement to link to): once the header is read, the lines are cut into
+    /// pieces parsed side by side, each by a parser of its own that starts at the piece's
+    /// line. What they give is what feeding the lines in order gives ([`PlainSplitter::feed`]).
+    fn feed_side_by_side<E: From<InputError>>(
+        &mut self,
+        mut text: &str,
+        chunk_rows: usize,
+        chunk: &mut dyn FnMut(DataFrame) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use rayon::prelude::*;
+        // The header (after any blank lines) is read in order.
+        while self.parser.is_none() && !text.is_empty() {
+            let end = memchr::memchr(b'\n', text.as_bytes()).map_or(text.len(), |k| k + 1);
+            let mut none = |_: DataFrame| -> Result<(), InputError> { unreachable!("no rows") };
+            self.feed(&text[..end], usize::MAX, &mut none)?;
+            text = &text[end..];
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        // Pieces of whole lines, each with the line it starts on and its line feeds.
+        let bytes = text.as_bytes();
+        let size = bytes.len().div_ceil((bytes.len() / self.piece.max(1)).clamp(1, 64));
+        let mut pieces: Vec<(&str, u64, usize)> = Vec::new();
+        let (mut start, mut line) = (0, self.line);
+        while start < bytes.len() {
+            let cut = (start + size).min(bytes.len());
+            let end = match memchr::memchr(b'\n', &bytes[cut - 1..]) {
+                Some(k) => cut + k,
+                None => bytes.len(),
+            };
+            let feeds = memchr::memchr_iter(b'\n', &bytes[start..end]).count();
+            pieces.push((&text[start..end], line, feeds));
+            line += feeds as u64;
+            start = end;
+        }
+        let (table, file, encoding, rules, nul_free) = (
+            self.table,
+            self.file.as_str(),
+            self.encoding,
+            self.rules,
+            self.nul_free,
+        );
+        let header = &self.header;
+        let parsed = pieces
+            .into_par_iter()
+            .map(|(piece, line, feeds)| -> Result<Parsed, InputError> {
+                let mut parser = RowParser::new(table, file, encoding, header, rules)?;
+                parser.all_decodable = true;
+                parser.nul_free = nul_free;
+                parser.make_room(feeds + 1);
+                let mut splitter = PlainSplitter::new(table, file, encoding, rules);
+                splitter.parser = Some(parser);
+                splitter.line = line;
+                let mut whole =
+                    |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
+                splitter.feed(piece, usize::MAX, &mut whole)?;
+                splitter.finish()
+            })
+            .collect::<Result<Vec<Parsed>, InputError>>()?;
+        self.line = line;
+        self.parsed.extend(parsed);
+        let waiting: usize = self.parsed.iter().map(|p| p.frame.height()).sum();
+        if waiting >= chunk_rows {
+            chunk(self.take_parsed_frame())?;
+        }
+        Ok(())
+    }
+
+    /// The rows parsed side by side and not yet handed on, as one frame (what they read
+    /// and rejected is kept for [`PlainSplitter::finish`]).
+    fn take_parsed_frame(&mut self) -> DataFrame {
+        let mut frames = self
+            .parsed
+            .iter_mut()
+            .map(|p| {
+                let empty = p.frame.clear();
+                std::mem::replace(&mut p.frame, empty)
+            });
+        let mut frame = frames.next().expect("rows parsed");
+        for more in frames {
+            frame
+                .vstack_mut_owned(more)
+                .expect("frames of one table share its schema");
+        }
+        frame.rechunk_mut_par();
+        frame
     }
 
     /// Parses a block of whole lines, handing every `chunk_rows` accepted rows to `chunk`.
@@ -131,6 +231,7 @@ impl<'a> PlainSplitter<'a> {
                 let header: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
                 let mut parser =
                     RowParser::new(self.table, &self.file, self.encoding, &header, self.rules)?;
+                self.header = header;
                 parser.all_decodable = true;
                 parser.nul_free = self.nul_free;
                 parser.make_room(self.room);
@@ -140,11 +241,22 @@ impl<'a> PlainSplitter<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<Parsed, InputError> {
-        match self.parser {
-            Some(parser) => Ok(parser.finish()),
-            None => Err(InputError::Empty { file: self.file }),
+    fn finish(mut self) -> Result<Parsed, InputError> {
+        let side_by_side = (!self.parsed.is_empty()).then(|| self.take_parsed_frame());
+        let mut parsed = match self.parser {
+            Some(parser) => parser.finish(),
+            None => return Err(InputError::Empty { file: self.file }),
+        };
+        if let Some(frame) = side_by_side {
+            // The header's parser read no row: the pieces' rows are the file's, in order.
+            parsed.frame = frame;
+            for piece in self.parsed {
+                parsed.read += piece.read;
+                parsed.rejects.extend(piece.rejects);
+                parsed.rejected_setl_ids.extend(piece.rejected_setl_ids);
+            }
         }
+        Ok(parsed)
     }
 }
 
@@ -193,6 +305,8 @@ impl PlainScan {
 /// Bytes of a file [`parse_plain_in_chunks`] reads at a time.
 pub const PLAIN_BLOCK: usize = 8 << 20;
 
+
+
 /// Parses a UTF-8 file that [`PlainScan`] found plain, read `block` bytes at a time (its
 /// bytes after any BOM), handing every `chunk_rows` accepted rows to `chunk` as
 /// [`parse_csv_in_chunks`] does (an error if a block is not UTF-8 after all: the file
@@ -213,8 +327,13 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
         path: file.into(),
         source,
     };
+    // A row checked alone (no key that must not repeat, no settlement to link to) can be
+    // checked on any core: the filing registry, a file of millions of rows, is.
+    let independent = rules.unique_key.is_empty() && rules.settlements.is_none();
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     splitter.room = chunk_rows.min(1 << 20);
+    // Eight parsers a block at most (1 MiB each for a block of 8 MiB).
+    splitter.piece = block / 8;
     splitter.nul_free = nul_free;
     let mut buffer: Vec<u8> = Vec::with_capacity(block);
     let mut eof = false;
@@ -245,7 +364,11 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
             file: file.to_owned(),
             message: format!("not UTF-8 when read again: {e}"),
         })?;
-        splitter.feed(text, chunk_rows, chunk)?;
+        if independent {
+            splitter.feed_side_by_side(text, chunk_rows, chunk)?;
+        } else {
+            splitter.feed(text, chunk_rows, chunk)?;
+        }
         buffer.drain(..cut);
     }
     Ok(splitter.finish()?)

@@ -89,6 +89,7 @@ pub fn check(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
         seconds,
+        split: Some(stage.split_digest.clone()),
     };
     let path = step.commit(&record)?;
     progress.message(&format!(

@@ -49,10 +49,14 @@ fn checked_parts(stage: &Stage) -> anyhow::Result<(BTreeMap<String, PathBuf>, Ve
         let record: StepRecord = read_json(&dir.join(STEP_FILE))?;
         if record.config_hash != stage.settings.config.hash()
             || record.month != stage.settings.month
+            || record.split.as_deref() != Some(stage.split_digest.as_str())
         {
             return Err(stage_error(
                 &dir,
-                "checked from another split of the month (its month or configuration differs): check it again",
+                format!(
+                    "checked from another split of the month (a slice was split again since, from other files or options): check provinces {} again",
+                    record.provinces.join(",")
+                ),
             )
             .into());
         }

@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{InputError, OutputError};
 use crate::ingest::{self, InputFile, Reject, Table};
@@ -71,6 +72,10 @@ pub struct StepRecord {
     /// clearing).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub seconds: BTreeMap<String, [f64; 6]>,
+    /// For a check: the digest of the split it read ([`Stage::split_digest`]), so that a
+    /// merge never takes a check of slices split again since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
 }
 
 /// What slice 0 records of the month for every later step.
@@ -339,6 +344,10 @@ pub struct Stage {
     pub records: Vec<SliceRecord>,
     pub settings: Settings,
     pub steps: Vec<StepRecord>,
+    /// SHA-256 over slice 0's settings and every slice's record, in order: what the slices
+    /// hold (their input files' digests, counts and rejects, the month's settings). A slice
+    /// split again from the same files and options keeps it; anything else changes it.
+    pub split_digest: String,
 }
 
 impl Stage {
@@ -407,12 +416,21 @@ impl Stage {
             .iter()
             .map(|p| read_packed::<SliceRecord>(&p.join("slice.msgpack")))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut digest = Sha256::new();
+        let files = std::iter::once(paths[0].join("settings.json"))
+            .chain(paths.iter().map(|p| p.join("slice.msgpack")));
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| stage_error(&file, e.to_string()))?;
+            digest.update((bytes.len() as u64).to_le_bytes());
+            digest.update(&bytes);
+        }
         Ok(Stage {
             dir: dir.to_owned(),
             slices: paths,
             records,
             settings,
             steps,
+            split_digest: hex::encode(digest.finalize()),
         })
     }
 

@@ -135,6 +135,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
         seconds: Default::default(),
+        split: None,
     };
     let path = step.commit(&record)?;
     write.finish(&format!(

@@ -302,6 +302,31 @@ fn a_stage_with_a_slice_or_province_missing_or_doubled_is_refused_naming_it() {
     assert!(stderr_of(refused).contains("slices of different counts"));
 }
 
+#[test]
+fn a_check_of_slices_split_again_since_is_refused_until_checked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stage, out) = (dir.path().join("stage"), dir.path().join("out"));
+    let month = sample("2026-10");
+    split(&month, &stage, 0, 2, &["--no-previous"]);
+    split(&month, &stage, 1, 2, &["--no-previous"]);
+    let all = provinces(&stage);
+    check(&stage, &all);
+    // Split again alike: the slices hold what they held, the check stands.
+    split(&month, &stage, 1, 2, &["--no-previous"]);
+    merge(&stage, &out).code(predicates::ord::le(1));
+    // Split again in English: the findings checked in Chinese are stale.
+    split(&month, &stage, 0, 2, &["--no-previous", "--lang", "en"]);
+    let refused = merge(&stage, &out).code(3);
+    assert!(
+        stderr_of(refused).contains(&format!(
+            "checked from another split of the month (a slice was split again since, from other files or options): check provinces {} again",
+            all.join(",")
+        )),
+    );
+    check(&stage, &all);
+    merge(&stage, &out).code(predicates::ord::le(1));
+}
+
 /// Every file of a step's directory but its step record, by path.
 fn step_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files(dir, &|p| p.file_name().is_some_and(|n| n != "step.json"))

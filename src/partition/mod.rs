@@ -469,18 +469,21 @@ pub fn read_filings(root: &Path, part: &str) -> Result<Option<DataFrame>, Output
 /// A part's settlement rows and fee lines, read back with their fixed-point columns as
 /// the scaled integers the checks use.
 pub fn read_part(root: &Path, part: &str) -> Result<(DataFrame, DataFrame), OutputError> {
-    let read = |table: Table| -> Result<DataFrame, OutputError> {
-        let path = part_path(root, table, part);
-        if !path.is_file() {
-            return Ok(crate::ingest::empty_hospital_frame(table));
-        }
-        let err = |e: PolarsError| OutputError::io(&path, e);
-        let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
-        let frame = ParquetReader::new(file).finish().map_err(err)?;
-        scaled_integers(frame).map_err(err)
-    };
+    let read = |table: Table| read_part_table(root, table, part);
     let (setlinfo, feedetail) = rayon::join(|| read(Table::Setlinfo), || read(Table::Feedetail));
     Ok((setlinfo?, feedetail?))
+}
+
+/// One table of a part (settlement rows or fee lines), read back as [`read_part`] does.
+pub fn read_part_table(root: &Path, table: Table, part: &str) -> Result<DataFrame, OutputError> {
+    let path = part_path(root, table, part);
+    if !path.is_file() {
+        return Ok(crate::ingest::empty_hospital_frame(table));
+    }
+    let err = |e: PolarsError| OutputError::io(&path, e);
+    let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
+    let frame = ParquetReader::new(file).finish().map_err(err)?;
+    scaled_integers(frame).map_err(err)
 }
 
 /// Decimal columns as their scaled integers (Int64), as ingestion types them.

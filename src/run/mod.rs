@@ -316,7 +316,7 @@ pub fn finish_month(
     add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let write = progress.stage("write", 0, "files");
     let mut settlements = std::mem::replace(&mut checked.settlements, KeyRanges::held());
-    let SettlementsHead { head, taken } = settlements_head(&mut settlements)?;
+    let SettlementsHead { head, taken } = settlements_head(dir, &mut settlements)?;
     let checked = checked;
     // The settlements, the other tables and the reports are independent: written side by
     // side (the workbook, the longest, has the settlements' first rows already).

@@ -151,6 +151,7 @@ pub(super) struct SettlementsHead {
 /// Takes the first ranges of the settlements until they hold the workbook's rows (the
 /// first range, for a month of more than a few thousand settlements).
 pub(super) fn settlements_head(
+    dir: &Path,
     settlements: &mut KeyRanges,
 ) -> Result<SettlementsHead, crate::error::OutputError> {
     let first = settlements.take(0)?;
@@ -159,9 +160,8 @@ pub(super) fn settlements_head(
     while head.height() < report::xlsx::MAX_ROWS && taken.len() < settlements.ranges() {
         let range = settlements.take(taken.len())?;
         let more = range.head(Some(report::xlsx::MAX_ROWS - head.height()));
-        head.vstack_mut_owned(more).map_err(|e| {
-            crate::error::OutputError::io(std::path::PathBuf::from("settlements.csv"), e)
-        })?;
+        head.vstack_mut_owned(more)
+            .map_err(|e| crate::error::OutputError::io(dir.join("settlements.csv"), e))?;
         taken.push(range);
     }
     Ok(SettlementsHead { head, taken })

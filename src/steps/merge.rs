@@ -146,8 +146,13 @@ fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError
                 if !record.parts.contains_key(part.as_str()) {
                     continue;
                 }
-                let (setlinfo, feedetail) = crate::partition::read_part(slice, part)?;
-                sink.push(if *k == 0 { setlinfo } else { feedetail })?;
+                // The one table, a row group at a time: a national month's part is
+                // millions of rows, and two are written side by side.
+                let rows = crate::partition::read_part_table(slice, table, part)?;
+                let group = crate::partition::GROUP_ROWS;
+                for offset in (0..rows.height()).step_by(group) {
+                    sink.push(rows.slice(offset as i64, group))?;
+                }
             }
             sink.finish(dir)
         })

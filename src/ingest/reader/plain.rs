@@ -305,8 +305,6 @@ impl PlainScan {
 /// Bytes of a file [`parse_plain_in_chunks`] reads at a time.
 pub const PLAIN_BLOCK: usize = 8 << 20;
 
-
-
 /// Parses a UTF-8 file that [`PlainScan`] found plain, read `block` bytes at a time (its
 /// bytes after any BOM), handing every `chunk_rows` accepted rows to `chunk` as
 /// [`parse_csv_in_chunks`] does (an error if a block is not UTF-8 after all: the file
@@ -332,7 +330,7 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
     let independent = rules.unique_key.is_empty() && rules.settlements.is_none();
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     splitter.room = chunk_rows.min(1 << 20);
-    // Eight parsers a block at most (1 MiB each for a block of 8 MiB).
+    // About eight parsers a block (1 MiB each for a block of 8 MiB).
     splitter.piece = block / 8;
     splitter.nul_free = nul_free;
     let mut buffer: Vec<u8> = Vec::with_capacity(block);

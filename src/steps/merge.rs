@@ -110,7 +110,6 @@ fn checked_parts(stage: &Stage) -> anyhow::Result<(BTreeMap<String, PathBuf>, Ve
 /// rows `yidi run` writes (its row groups follow how the month was read: SPEC's tables are
 /// byte for byte the run's, the analysts' `inputs/` hold the same rows).
 fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError> {
-    use rayon::prelude::*;
     let names = stage.provinces();
     let tables = [Table::Setlinfo, Table::Feedetail];
     let with_rows: Vec<&PlSmallStr> = names.iter().filter(|p| stage.rows(p) > 0).collect();
@@ -123,7 +122,11 @@ fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError
             .flat_map(|p| [(p.to_string(), 0), (p.to_string(), 1)])
             .collect()
     };
-    jobs.par_iter()
+    // One file at a time (polars reads and encodes each on every core): from a job of a
+    // parallel iterator, a thread waiting for polars' pool takes the iterator's next job
+    // and starts reading it too, so every part's rows came into memory at once (a
+    // half-national merge was killed at 24 GiB).
+    jobs.iter()
         .map(|(part, k)| {
             let table = tables[*k];
             let path = dir

@@ -329,7 +329,12 @@ pub fn parse_plain_in_chunks<E: From<InputError>>(
     // checked on any core: the filing registry, a file of millions of rows, is.
     let independent = rules.unique_key.is_empty() && rules.settlements.is_none();
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
-    splitter.room = chunk_rows.min(1 << 20);
+    // Side by side, the header's parser takes no row: the pieces' parsers make their room.
+    splitter.room = if independent {
+        0
+    } else {
+        chunk_rows.min(1 << 20)
+    };
     // About eight parsers a block (1 MiB each for a block of 8 MiB).
     splitter.piece = block / 8;
     splitter.nul_free = nul_free;

@@ -287,8 +287,8 @@ fn logs_off_a_terminal_are_plain_lines_per_stage() {
     );
     for (stage, whole) in [("ingest", true), ("rules", false), ("write", true)] {
         assert!(
-            text.lines().any(|l| l.starts_with(&format!("yidi: {stage}: "))
-                && ends_like_a_stage(l, whole)),
+            text.lines()
+                .any(|l| l.starts_with(&format!("yidi: {stage}: ")) && ends_like_a_stage(l, whole)),
             "a line for {stage} with its time (and, on Linux, CPU and peak memory): {text}"
         );
     }

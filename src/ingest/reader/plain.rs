@@ -120,7 +120,9 @@ impl<'a> PlainSplitter<'a> {
         }
         // Pieces of whole lines, each with the line it starts on and its line feeds.
         let bytes = text.as_bytes();
-        let size = bytes.len().div_ceil((bytes.len() / self.piece.max(1)).clamp(1, 64));
+        let size = bytes
+            .len()
+            .div_ceil((bytes.len() / self.piece.max(1)).clamp(1, 64));
         let mut pieces: Vec<(&str, u64, usize)> = Vec::new();
         let (mut start, mut line) = (0, self.line);
         while start < bytes.len() {
@@ -170,13 +172,10 @@ impl<'a> PlainSplitter<'a> {
     /// The rows parsed side by side and not yet handed on, as one frame (what they read
     /// and rejected is kept for [`PlainSplitter::finish`]).
     fn take_parsed_frame(&mut self) -> DataFrame {
-        let mut frames = self
-            .parsed
-            .iter_mut()
-            .map(|p| {
-                let empty = p.frame.clear();
-                std::mem::replace(&mut p.frame, empty)
-            });
+        let mut frames = self.parsed.iter_mut().map(|p| {
+            let empty = p.frame.clear();
+            std::mem::replace(&mut p.frame, empty)
+        });
         let mut frame = frames.next().expect("rows parsed");
         for more in frames {
             frame

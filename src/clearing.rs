@@ -7,6 +7,7 @@ use polars::prelude::PlHashMap as HashMap;
 use crate::config::Level;
 use crate::matching::Outcome;
 use crate::model::Model;
+use crate::model::Money;
 use crate::payment::Expected;
 use crate::rules::Finding;
 use crate::scope::Scope;
@@ -117,7 +118,9 @@ pub fn settle(
                 // A reversal of a ledger entry takes back exactly what the fund paid
                 // (SPEC §13 1.): it clears −paid, and the rest of its amount is disputed.
                 (Status::Cleared, Some(paid)) => fund + paid,
-                (Status::Cleared, None) if claimed > 0 => claimed.min(s.amount("hifp_pay").max(0)),
+                (Status::Cleared, None) if claimed > 0 => {
+                    claimed.min(s.amount(Money::HifpPay).max(0))
+                }
                 _ => 0,
             };
             RowOutcome {
@@ -259,17 +262,17 @@ impl Totals {
         }
         self.setl_cnt += 1;
         self.persons.insert(s.psn_no.to_string());
-        let oth = s.amount("cvlserv_pay") + s.amount("hifes_pay") + s.amount("oth_pay");
+        let oth = s.amount(Money::CvlservPay) + s.amount(Money::HifesPay) + s.amount(Money::OthPay);
         let values = [
-            s.amount("medfee_sumamt"),
-            s.amount("hifp_pay"),
-            s.amount("hifmi_pay"),
-            s.amount("hifob_pay"),
-            s.amount("maf_pay"),
+            s.amount(Money::MedfeeSumamt),
+            s.amount(Money::HifpPay),
+            s.amount(Money::HifmiPay),
+            s.amount(Money::HifobPay),
+            s.amount(Money::MafPay),
             oth,
             s.fund_pay_sumamt(),
-            s.amount("acct_pay"),
-            s.amount("psn_cash_pay"),
+            s.amount(Money::AcctPay),
+            s.amount(Money::PsnCashPay),
             row.held_amount,
             row.disputed_amount,
             row.cleared_amount,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::Lang;
+use crate::budget::Budget;
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::progress::LogFormat;
@@ -197,6 +198,19 @@ pub struct MonthArgs {
     /// it aside and clearing the month without it (exit 6).
     #[arg(long)]
     pub strict: bool,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+}
+
+/// How much of a month is held at once: `run`, `split`, `validate` and `check`.
+#[derive(Debug, Args)]
+pub struct MemoryArgs {
+    /// Memory budget of what streams: exports read at once, rows waiting for their row
+    /// groups, provinces checked side by side. The reference tables and the province being
+    /// checked come on top (a province month peaks at about 2.2 GiB with the default).
+    #[arg(long, value_name = "SIZE", default_value = Budget::DEFAULT)]
+    pub memory_limit: Budget,
 }
 
 /// Where a finished month goes and how it ends: `run` and `merge` alike.
@@ -280,6 +294,9 @@ pub struct CheckArgs {
     /// and check nothing.
     #[arg(long, value_name = "M")]
     pub plan: Option<usize>,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +356,7 @@ impl MonthArgs {
             },
             lang: self.lang,
             strict: self.strict,
+            budget: self.memory.memory_limit,
         })
     }
 }
@@ -412,6 +430,7 @@ impl CheckArgs {
         Ok(crate::steps::check::Options {
             stage: self.stage.clone(),
             provinces,
+            budget: self.memory.memory_limit,
         })
     }
 }

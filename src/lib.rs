@@ -8,6 +8,7 @@
 //! lines; [`line_audit`] finds each line's catalogue row; [`rules`] finds what is wrong; [`output`] writes tables, rejects and the manifest
 //! atomically. [`run`] and [`validate`] drive them for the command line.
 
+pub mod budget;
 pub mod clearing;
 pub mod cli;
 pub mod codes;

@@ -9,6 +9,7 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
+use crate::model::Money;
 use crate::model::{Model, PolicyRow, Settlement, prov, tier};
 use crate::scope::{Class, Scope};
 use crate::units::div_round;
@@ -140,7 +141,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
         };
         claims.push(Claim {
             key: (s.psn_no.as_str(), s.insutype.as_str(), s.med_grp()),
-            inscp: s.amount("inscp_scp_amt"),
+            inscp: s.amount(Money::InscpScpAmt),
             policy,
         });
         rows.push(i);

@@ -10,7 +10,7 @@ use polars::prelude::{PlHashMap as HashMap, PlSmallStr};
 
 use chrono::NaiveDate;
 
-use crate::model::{Hospital, SETTLEMENT_MONEY, Settlement};
+use crate::model::{Hospital, Money, Settlement};
 use crate::units;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,11 +212,10 @@ pub fn classify(
             reversal_problem[i] = Some(ReversalProblem::AlreadyReversed { original, by });
             continue;
         }
-        let columns: Vec<&'static str> = SETTLEMENT_MONEY
-            .iter()
-            .enumerate()
-            .filter(|&(m, _)| s.money[m] != -settlements[original].money[m])
-            .map(|(_, name)| *name)
+        let columns: Vec<&'static str> = Money::ALL
+            .into_iter()
+            .filter(|&m| s.money[m] != -settlements[original].money[m])
+            .map(Money::name)
             .collect();
         if !columns.is_empty() {
             reversal_problem[i] = Some(ReversalProblem::AmountsDiffer { original, columns });

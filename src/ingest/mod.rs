@@ -22,6 +22,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::budget::Budget;
 use crate::config::Config;
 use crate::error::InputError;
 use crate::progress::Progress;
@@ -161,12 +162,10 @@ pub struct HospitalRows {
     pub feedetail: DataFrame,
 }
 
-/// About this many bytes of exports are read at once: the month's exports need never be in
-/// memory together (SPEC §11), and a batch holds enough hospitals to keep every core busy.
-const BATCH_BYTES: u64 = 192 << 20;
-
-/// The hospital directories in batches of about [`BATCH_BYTES`] of exports, in order.
-fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
+/// The hospital directories in batches of about `batch_bytes` of exports, in order: the
+/// month's exports need never be in memory together (SPEC §11), and a batch holds enough
+/// hospitals to keep every core busy.
+fn batches(month_dir: &Path, dirs: &[String], batch_bytes: u64) -> Vec<Vec<String>> {
     let size = |dir: &str| -> u64 {
         let base = month_dir.join("exports").join(dir);
         [
@@ -183,7 +182,7 @@ fn batches(month_dir: &Path, dirs: &[String]) -> Vec<Vec<String>> {
     let mut batches: Vec<Vec<String>> = Vec::new();
     let mut bytes = 0;
     for dir in dirs {
-        if batches.is_empty() || bytes >= BATCH_BYTES {
+        if batches.is_empty() || bytes >= batch_bytes {
             batches.push(Vec::new());
             bytes = 0;
         }
@@ -203,6 +202,8 @@ pub struct MonthOptions {
     pub lang: crate::Lang,
     /// `--strict`: a hospital directory that cannot be read stops the month.
     pub strict: bool,
+    /// `--memory-limit`: how much of the month is held at once.
+    pub budget: Budget,
 }
 
 impl MonthOptions {
@@ -211,6 +212,7 @@ impl MonthOptions {
             config: &self.config,
             strict: self.strict,
             slice: Slice::WHOLE,
+            budget: self.budget,
         }
     }
 }
@@ -224,6 +226,7 @@ pub struct ReadOptions<'a> {
     pub strict: bool,
     /// The share of the month to read (SPEC §14).
     pub slice: Slice,
+    pub budget: Budget,
 }
 
 /// Slice `index` of `count` of a month (SPEC §14): a contiguous share of its hospital
@@ -268,6 +271,7 @@ pub fn read_month(
         config,
         strict: false,
         slice: Slice::WHOLE,
+        budget: Budget::default(),
     };
     let mut setlinfo = Vec::new();
     let mut feedetail = Vec::new();
@@ -298,9 +302,6 @@ pub fn read_month(
     }
     Ok(month)
 }
-
-/// Filings are handed on this many at a time.
-const FILING_CHUNK_ROWS: usize = 1 << 19;
 
 /// Reads a month, handing each batch of hospitals' settlements and fee lines to `sink` as
 /// they are read, in directory order, and the filing registry to `filings` a chunk at a time in file
@@ -466,7 +467,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
                             stem,
                             table,
                             rules,
-                            FILING_CHUNK_ROWS,
+                            options.budget.filing_chunk_rows(),
                             &mut **sink,
                         )?;
                         if let Some(loaded) = &mut loaded {
@@ -484,7 +485,7 @@ pub fn read_month_into<E: From<InputError> + Send>(
         },
         || -> Result<(), E> {
             let mut waiting: Option<Vec<Hospital>> = None;
-            for batch in batches(month_dir, &hospitals_dirs) {
+            for batch in batches(month_dir, &hospitals_dirs, options.budget.batch_bytes()) {
                 let previous = waiting.take();
                 let (read, handed) = rayon::join(
                     || read_batch(&batch),

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::ingest::{Reason, Reject};
 use crate::ledger::{Entry, Event, Key, Kind, Ledger, months_between};
+use crate::model::Money;
 use crate::model::prov;
 
 /// A decision of `decisions.csv`, as read.
@@ -364,7 +365,7 @@ pub fn opened(
                 0,
                 // §7's disputed_amount, computed as for a cleared row.
                 if claimed > 0 {
-                    claimed.min(s.amount("hifp_pay").max(0))
+                    claimed.min(s.amount(Money::HifpPay).max(0))
                 } else {
                     0
                 },

@@ -15,41 +15,14 @@ use polars::prelude::*;
 use crate::ingest::Month;
 
 mod fee_lines;
+mod money;
 mod reference;
 
 pub use fee_lines::{CodeColumn, FeeLines, TextColumn};
+pub use money::{Amounts, Money};
 pub use reference::{
     Catalogue, CatalogueItem, PolicyRow, catalogue, catalogue_item, policy, tier, ytd,
 };
-
-/// The money columns of setlinfo, in SPEC order.
-pub const SETTLEMENT_MONEY: [&str; 18] = [
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "cvlserv_pay",
-    "hifes_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "oth_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "hosp_part_amt",
-];
-
-pub fn money_index(name: &str) -> usize {
-    SETTLEMENT_MONEY
-        .iter()
-        .position(|m| *m == name)
-        .expect("a setlinfo money column")
-}
 
 /// A text column's values, each through `f` (nulls stay `None`).
 pub(super) fn texts<T: Clone>(
@@ -142,17 +115,16 @@ pub struct Settlement {
     pub opsp_dise_code: Option<PlSmallStr>,
     pub reversal: bool,
     pub init_setl_id: Option<PlSmallStr>,
-    /// In the order of [`SETTLEMENT_MONEY`], fen.
-    pub money: [i64; 18],
+    pub money: Amounts,
 }
 
 impl Settlement {
-    pub fn amount(&self, column: &str) -> i64 {
-        self.money[money_index(column)]
+    pub fn amount(&self, column: Money) -> i64 {
+        self.money[column]
     }
 
     pub fn fund_pay_sumamt(&self) -> i64 {
-        self.amount("fund_pay_sumamt")
+        self.amount(Money::FundPaySumamt)
     }
 
     pub fn is_inpatient(&self) -> bool {
@@ -193,7 +165,7 @@ pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
     let opsp = smalls(frame, "opsp_dise_code");
     let refd = required_smalls(frame, "refd_setl_flag");
     let init = smalls(frame, "init_setl_id");
-    let money: Vec<Vec<Option<i64>>> = SETTLEMENT_MONEY.iter().map(|m| ints(frame, m)).collect();
+    let money: Vec<Vec<Option<i64>>> = Money::ALL.iter().map(|m| ints(frame, m.name())).collect();
     (0..n)
         .map(|i| Settlement {
             hospital_dir: dir[i].clone(),
@@ -213,7 +185,7 @@ pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
             opsp_dise_code: opsp[i].clone(),
             reversal: refd[i] == "1",
             init_setl_id: init[i].clone(),
-            money: std::array::from_fn(|m| money[m][i].unwrap_or_default()),
+            money: Amounts(std::array::from_fn(|m| money[m][i].unwrap_or_default())),
         })
         .collect()
 }

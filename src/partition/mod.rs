@@ -25,10 +25,6 @@ use crate::output::table::ParquetSink;
 /// A part's waiting rows are written as a row group once there are this many.
 pub const GROUP_ROWS: usize = 1 << 17;
 
-/// The parts' rows waiting for their row groups, in bytes, at most: past it, the largest
-/// are written first (a part of 30 000 settlements would otherwise wait to the end).
-const WAITING_BYTES: usize = 256 << 20;
-
 /// The two per-hospital tables, in the order they are kept.
 const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];
 
@@ -41,6 +37,10 @@ pub struct Spill {
     sinks: BTreeMap<(PlSmallStr, usize), ParquetSink<Scale>>,
     /// Settlement rows of each `fixmedins_code`.
     by_hospital: BTreeMap<PlSmallStr, usize>,
+    /// The parts' rows waiting for their row groups, in bytes, at most: past it, the
+    /// largest are written first (a part of 30 000 settlements would otherwise wait to the
+    /// end).
+    waiting_bytes: usize,
 }
 
 /// What [`Spill`] wrote.
@@ -189,7 +189,7 @@ fn part_path(root: &Path, table: Table, part: &str) -> PathBuf {
 }
 
 impl Spill {
-    pub fn new(root: &Path) -> Result<Spill, OutputError> {
+    pub fn new(root: &Path, budget: crate::budget::Budget) -> Result<Spill, OutputError> {
         for table in TABLES {
             let dir = root.join("inputs").join(table.name());
             std::fs::create_dir_all(&dir).map_err(|e| OutputError::io(&dir, e))?;
@@ -198,13 +198,14 @@ impl Spill {
             root: root.to_owned(),
             sinks: BTreeMap::new(),
             by_hospital: BTreeMap::new(),
+            waiting_bytes: budget.waiting_bytes(),
         })
     }
 
     /// Routes a batch of hospitals' rows to their parts: each hospital's rows get their part
     /// (side by side), then the batch's rows of each part are gathered at once, in hospital
     /// and line order, and queued; the parts with a row group's worth waiting (or, past
-    /// [`WAITING_BYTES`], the largest) are written side by side.
+    /// the budget's waiting bytes, the largest) are written side by side.
     pub fn push(&mut self, batch: Vec<HospitalRows>) -> Result<(), OutputError> {
         use rayon::prelude::*;
         let assigned: Vec<(Vec<PlSmallStr>, Vec<PlSmallStr>)> = batch
@@ -255,6 +256,7 @@ impl Spill {
                 self.sink(&part, k, &piece)?.push(piece)?;
             }
         }
+        let limit = self.waiting_bytes;
         let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();
         let mut due: Vec<&mut ParquetSink<Scale>> = Vec::new();
         let mut rest: Vec<&mut ParquetSink<Scale>> = Vec::new();
@@ -268,7 +270,7 @@ impl Spill {
         }
         rest.sort_by_key(|s| std::cmp::Reverse(s.pending_bytes()));
         for sink in rest {
-            if waiting <= WAITING_BYTES {
+            if waiting <= limit {
                 break;
             }
             waiting -= sink.pending_bytes();
@@ -517,8 +519,8 @@ fn of_persons(frame: &DataFrame, persons: &PlHashSet<&str>) -> PolarsResult<Data
 }
 
 /// The month of one part: its settlements, fee lines and filings, the enrollment and
-/// year-to-date rows of its persons, every reference table, and no summary (AMT003 is
-/// judged over the whole month from the parts' tallies).
+/// year-to-date rows of its persons, every reference table, and the month's summary (each
+/// part gathers its rows' totals for AMT003, which decides over the month).
 pub fn month_of(
     month: &Month,
     setlinfo: DataFrame,
@@ -550,7 +552,7 @@ pub fn month_of(
         decisions: None,
         setlinfo,
         feedetail,
-        summary: month.summary.clear(),
+        summary: month.summary.clone(),
         rejected_fee_lines: month.rejected_fee_lines.clone(),
         files: Vec::new(),
         rejects: Vec::new(),

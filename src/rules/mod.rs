@@ -238,11 +238,68 @@ pub struct Rule {
     pub family: &'static str,
     /// The rule file's `//!` doc.
     pub source: &'static str,
-    /// Its decision over a part of the month; it takes its code and level from here.
-    pub check: fn(&Context, &'static Rule) -> Vec<Finding>,
-    /// Judged once over the whole month from the parts' tallies (AMT003), and so by the
-    /// default settings rather than an insured province's.
-    pub month_wide: bool,
+    /// How it decides; it takes its code and level from here.
+    pub decision: Decision,
+}
+
+/// How a rule reaches its findings.
+pub enum Decision {
+    /// Over one part of the month at a time: an insured province's settlements, fee lines
+    /// and filings (or a whole month held at once). Enabled by the insured province's
+    /// settings.
+    Part(fn(&Context, &'static Rule) -> Vec<Finding>),
+    /// Over the whole month at once: each part gathers what the rule needs of its rows,
+    /// and the rule decides once from every part's gathering (AMT003: a hospital's summary
+    /// counts the settlements of every insured province). Enabled by the default settings:
+    /// its findings are about a hospital, not an insured place.
+    Month(MonthWide),
+}
+
+/// A month-wide rule's decision from every part's gathering; an error says a gathering did
+/// not read back.
+pub type Decide = fn(&'static Rule, &MonthFacts, &[Gathered]) -> Result<Vec<Finding>, String>;
+
+/// The two halves of a month-wide rule.
+pub struct MonthWide {
+    /// What the rule needs of one part's rows.
+    pub gather: fn(&Context) -> Gathered,
+    /// Its findings over the month, from every part's gathering (in part order).
+    pub decide: Decide,
+}
+
+/// What a month-wide rule gathered of a part, serialised by the rule (MessagePack): a
+/// check step keeps it on disk for the merge (SPEC §14), and the orchestrator need not
+/// know its type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Gathered(Vec<u8>);
+
+impl Gathered {
+    pub fn of<T: Serialize>(value: &T) -> Gathered {
+        Gathered(rmp_serde::to_vec(value).expect("a gathering serialises to memory"))
+    }
+
+    /// Back to the type the rule wrote.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        rmp_serde::from_slice(&self.0).map_err(|e| format!("a part's gathering is unreadable: {e}"))
+    }
+}
+
+/// What a month-wide rule decides with besides its parts' gatherings: the month's tables
+/// that no part holds alone.
+pub struct MonthFacts<'a> {
+    pub summary: &'a polars::prelude::DataFrame,
+    pub hospitals: &'a polars::prelude::PlHashMap<String, crate::model::Hospital>,
+    pub lang: Lang,
+}
+
+impl MonthFacts<'_> {
+    /// Chinese or English, as the run speaks.
+    pub fn say(&self, zh: String, en: String) -> String {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
 }
 
 impl Rule {
@@ -266,21 +323,28 @@ impl Rule {
     }
 }
 
+/// A rule of the table: its module's `check` decides over a part; with `month`, its
+/// `gather` and `decide` over the month.
 macro_rules! rule {
     ($code:literal, $level:ident, $family:literal, $module:path, $file:literal) => {
-        rule!($code, $level, $family, $module, $file, false)
+        rule!(@ $code, $level, $family, $file, {
+            use $module as m;
+            Decision::Part(m::check)
+        })
     };
-    ($code:literal, $level:ident, $family:literal, $module:path, $file:literal, $month_wide:expr) => {
+    ($code:literal, $level:ident, $family:literal, $module:path, $file:literal, month) => {
+        rule!(@ $code, $level, $family, $file, {
+            use $module as m;
+            Decision::Month(MonthWide { gather: m::gather, decide: m::decide })
+        })
+    };
+    (@ $code:literal, $level:ident, $family:literal, $file:literal, $decision:expr) => {
         Rule {
             code: $code,
             level: Level::$level,
             family: $family,
             source: include_str!($file),
-            check: {
-                use $module as m;
-                m::check
-            },
-            month_wide: $month_wide,
+            decision: $decision,
         }
     };
 }
@@ -290,7 +354,7 @@ macro_rules! rule {
 pub static RULES: &[Rule] = &[
     rule!("AMT001", Hold, "amount", amount::settlement_identity, "amount/settlement_identity.rs"),
     rule!("AMT002", Hold, "amount", amount::details_disagree, "amount/details_disagree.rs"),
-    rule!("AMT003", Flag, "amount", amount::summary_disagrees, "amount/summary_disagrees.rs", true),
+    rule!("AMT003", Flag, "amount", amount::summary_disagrees, "amount/summary_disagrees.rs", month),
     rule!("AMT004", Flag, "amount", amount::line_arithmetic, "amount/line_arithmetic.rs"),
     rule!("CAT001", Deduct, "catalogue", catalogue::out_of_catalogue, "catalogue/out_of_catalogue.rs"),
     rule!("CAT002", Deduct, "catalogue", catalogue::self_paid_class_billed, "catalogue/self_paid_class_billed.rs"),
@@ -329,29 +393,77 @@ pub fn find(code: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
 }
 
-/// Runs the rules (all, or only `only`), in parallel; drops findings of rules disabled for
-/// their insured province; returns them sorted by SPEC §9's key.
-/// `done` is called as each rule finishes (the progress bar).
-pub fn run(ctx: &Context, only: Option<&str>, done: &(dyn Fn() + Sync)) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = RULES
-        .par_iter()
-        .filter(|rule| only.is_none_or(|code| rule.code == code))
-        .flat_map_iter(|rule| {
-            let found = (rule.check)(ctx, rule);
-            done();
-            found.into_iter().filter(move |f| {
-                // By the insured province; a month-wide rule has none (AMT003's area is
-                // the hospital's).
-                let settings = match f.insuplc_admdvs.as_deref() {
-                    Some(area) if !rule.month_wide => ctx.config.for_province(prov(area)),
-                    _ => &ctx.config.defaults,
-                };
-                settings.is_enabled(rule.code)
-            })
-        })
-        .collect();
+/// Runs the part rules (all, or only `only`) over a part, in parallel, and gathers for
+/// the month-wide ones; drops findings of rules disabled for their insured province;
+/// returns the findings sorted by SPEC §9's key, and the gatherings by rule code.
+pub fn run(ctx: &Context, only: Option<&str>) -> (Vec<Finding>, Vec<(String, Gathered)>) {
+    let chosen = || {
+        RULES
+            .par_iter()
+            .filter(move |rule| only.is_none_or(|code| rule.code == code))
+    };
+    let (mut findings, gathered): (Vec<Finding>, Vec<(String, Gathered)>) = rayon::join(
+        || {
+            chosen()
+                .flat_map_iter(|rule| {
+                    let found = match &rule.decision {
+                        Decision::Part(check) => check(ctx, rule),
+                        Decision::Month(_) => Vec::new(),
+                    };
+                    found.into_iter().filter(move |f| {
+                        let settings = match f.insuplc_admdvs.as_deref() {
+                            Some(area) => ctx.config.for_province(prov(area)),
+                            None => &ctx.config.defaults,
+                        };
+                        settings.is_enabled(rule.code)
+                    })
+                })
+                .collect()
+        },
+        || {
+            chosen()
+                .filter_map(|rule| match &rule.decision {
+                    Decision::Month(m) => Some((rule.code.to_owned(), (m.gather)(ctx))),
+                    Decision::Part(_) => None,
+                })
+                .collect()
+        },
+    );
     findings.par_sort_by(Finding::sort_cmp);
-    findings
+    (findings, gathered)
+}
+
+/// The month-wide rules enabled by `config`'s defaults, each deciding once from every
+/// part's gathering (the parts' `(code, gathering)` lists, in part order); their findings,
+/// unsorted.
+pub fn decide_month(
+    facts: &MonthFacts,
+    config: &Config,
+    parts: &[Vec<(String, Gathered)>],
+) -> Result<Vec<Finding>, String> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let Decision::Month(month_wide) = &rule.decision else {
+            continue;
+        };
+        if !config.defaults.is_enabled(rule.code) {
+            continue;
+        }
+        let gathered: Vec<Gathered> = parts
+            .iter()
+            .flatten()
+            .filter(|(code, _)| code == rule.code)
+            .map(|(_, g)| g.clone())
+            .collect();
+        if gathered.is_empty() {
+            continue;
+        }
+        findings.extend(
+            (month_wide.decide)(rule, facts, &gathered)
+                .map_err(|e| format!("{}: {e}", rule.code))?,
+        );
+    }
+    Ok(findings)
 }
 
 /// Formats a date (days since 1970-01-01) for a detail.

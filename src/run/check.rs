@@ -1,11 +1,11 @@
 //! Checking a month: each part by insured province (SPEC §11) through scope, matching, §6,
-//! the rules and the clearing; then the parts put together, AMT003 judged over the month,
-//! and the ledger's step (SPEC §13).
+//! the rules and the clearing; then the parts put together, the month-wide rules decided
+//! from the parts' gatherings, and the ledger's step (SPEC §13).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use polars::prelude::{DataFrame, PlHashSet, PlSmallStr};
+use polars::prelude::{DataFrame, PlSmallStr};
 
 use crate::error::OutputError;
 
@@ -15,8 +15,7 @@ use crate::ledger::{self, Ledger};
 use crate::ledger_update;
 use crate::output::key_ranges::{self, KeyRanges};
 use crate::progress::Progress;
-use crate::rules::amount::summary_disagrees::Tally;
-use crate::rules::{self, Finding};
+use crate::rules::{self, Finding, Gathered};
 use crate::units;
 use crate::{clearing, line_audit, matching, model, partition, payment, scope};
 
@@ -63,11 +62,6 @@ impl Checked {
     }
 }
 
-/// Two parts with at most this many settlement rows and fee lines together are checked
-/// side by side (a province's month has parts of about 700 000; a national month's, 10
-/// million).
-const SIDE_BY_SIDE_ROWS: usize = 4 << 20;
-
 /// The steps of checking a part, as the log and the manifest time them.
 /// (`read`: a part's rows read back from its files, with its persons' enrollment and
 /// year-to-date rows.)
@@ -84,8 +78,8 @@ pub struct Part {
     #[serde(with = "crate::clearing::status_counts")]
     pub statuses: BTreeMap<&'static str, u64>,
     pub groups: clearing::Clearing,
-    /// The part's rows of the directories with a summary, for AMT003.
-    pub tally: Tally,
+    /// What each month-wide rule gathered of the part's rows, by rule code.
+    pub gathered: Vec<(String, Gathered)>,
     /// Of each of [`PHASES`] (kept apart, in the step's record: a rerun check writes the
     /// same bytes).
     #[serde(skip)]
@@ -142,7 +136,6 @@ fn check_part(
     month: &mut Month,
     options: &MonthOptions,
     only: Option<&str>,
-    summary_dirs: &PlHashSet<&str>,
     previous: &Ledger,
 ) -> Part {
     let mut seconds = [0.0; 6];
@@ -153,7 +146,6 @@ fn check_part(
     };
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year);
-    let tally = Tally::of(&model.settlements, summary_dirs);
     lap(1);
     let scope = scope::classify(
         &model.settlements,
@@ -179,7 +171,7 @@ fn check_part(
         month: &options.month,
         previous,
     };
-    let findings = rules::run(&ctx, only, &|| ());
+    let (findings, gathered) = rules::run(&ctx, only);
     lap(4);
     let rows = clearing::settle(&model, &scope, &outcomes, &expected, &findings);
     let mut statuses = BTreeMap::new();
@@ -199,7 +191,7 @@ fn check_part(
         settlements,
         statuses,
         groups,
-        tally,
+        gathered,
         seconds,
         opened,
         closed_entries,
@@ -216,7 +208,7 @@ pub fn check(
     progress: &Progress,
     previous: &Ledger,
 ) -> Checked {
-    let mut part = check_part(month, options, only, &PlHashSet::default(), previous);
+    let mut part = check_part(month, options, only, previous);
     for (name, seconds) in PHASES.iter().zip(part.seconds).skip(1) {
         progress.record(name, seconds, "one part");
     }
@@ -224,19 +216,14 @@ pub fn check(
     settlements
         .push(std::mem::take(&mut part.settlements))
         .expect("held in memory");
-    assemble(
-        vec![part],
-        settlements,
-        month,
-        Vec::new(),
-        options,
-        previous,
-    )
+    let parts = vec![part];
+    let month_wide = month_wide(&parts, month, options).expect("a gathering made here reads back");
+    assemble(parts, settlements, month, month_wide, options, previous)
 }
 
 /// Checks a month part by part (SPEC §11): each insured province's settlements and fee
-/// lines (spilled under `inputs/` as they were read) with its filings; then AMT003 over
-/// the whole month, from the parts' tallies.
+/// lines (spilled under `inputs/` as they were read) with its filings; then the
+/// month-wide rules over the whole month, from the parts' gatherings.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn check_parts(
     month: &Month,
@@ -247,7 +234,7 @@ pub(super) fn check_parts(
     sizes: key_ranges::Sizes,
     progress: &Progress,
     previous: &Ledger,
-) -> Result<Checked, OutputError> {
+) -> anyhow::Result<Checked> {
     let mut settlements = KeyRanges::new(&spilled.by_hospital, sizes, dir)?;
     let mut names: Vec<PlSmallStr> = spilled.parts.keys().chain(filing_parts).cloned().collect();
     names.sort();
@@ -279,7 +266,7 @@ pub(super) fn check_parts(
         options,
         previous,
         progress,
-    ))
+    )?)
 }
 
 /// The parts of a month, in order: those named, or one empty part when none is (no
@@ -303,7 +290,6 @@ pub fn check_each(
     keep: &mut dyn FnMut(Part) -> Result<(), OutputError>,
 ) -> Result<(), OutputError> {
     let names = part_names(names);
-    let summary_dirs = rules::amount::summary_disagrees::summary_dirs(&month.summary);
     let stage = progress.stage("parts", names.len() as u64, "parts");
     let check_one = |name: &PlSmallStr| -> Result<Part, OutputError> {
         let clock = std::time::Instant::now();
@@ -312,17 +298,21 @@ pub fn check_each(
         let mut part = partition::month_of(month, setlinfo, feedetail, filings)
             .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
         let read = clock.elapsed().as_secs_f64();
-        let mut checked = check_part(&mut part, options, None, &summary_dirs, previous);
+        let mut checked = check_part(&mut part, options, None, previous);
         checked.seconds[0] = read;
         stage.inc(1);
         Ok(checked)
     };
-    // Two small parts at a time: one part's steps do not keep both cores busy. A large
-    // part (a national month's) is checked alone, so that memory holds one at a time.
+    // Two small parts at a time: one part's steps do not keep both cores busy. Parts too
+    // large for the budget together (a province's month has parts of about 700 000 rows, a
+    // national month's 10 million) are checked alone, so that memory holds one at a time.
     let mut k = 0;
     while k < names.len() {
         match names.get(k + 1) {
-            Some(next) if source.rows(&names[k]) + source.rows(next) <= SIDE_BY_SIDE_ROWS => {
+            Some(next)
+                if source.rows(&names[k]) + source.rows(next)
+                    <= options.budget.side_by_side_rows() =>
+            {
                 let (a, b) = rayon::join(|| check_one(&names[k]), || check_one(next));
                 keep(a?)?;
                 keep(b?)?;
@@ -339,15 +329,17 @@ pub fn check_each(
 }
 
 /// The month's results from its checked parts (in the order of their names): their
-/// timings logged, AMT003 judged over the month from their tallies, the rest put together.
+/// timings logged, the month-wide rules decided from their gatherings, the rest put
+/// together. A gathering that does not read back (a check step's file written by another
+/// build) is an input error.
 pub fn finish_parts(
-    mut parts: Vec<Part>,
+    parts: Vec<Part>,
     settlements: KeyRanges,
     month: &Month,
     options: &MonthOptions,
     previous: &Ledger,
     progress: &Progress,
-) -> Checked {
+) -> Result<Checked, crate::error::InputError> {
     let mut seconds = [0.0; 6];
     for part in &parts {
         for (total, s) in seconds.iter_mut().zip(part.seconds) {
@@ -357,25 +349,36 @@ pub fn finish_parts(
     for (name, seconds) in PHASES.iter().zip(seconds) {
         progress.record(name, seconds, &format!("over {} parts", parts.len()));
     }
-    let mut tally = Tally::default();
-    for part in &mut parts {
-        tally.merge(std::mem::take(&mut part.tally));
-    }
-    // The month-wide rule (AMT003) over the parts' tallies, once.
-    let amt003 = rules::RULES
-        .iter()
-        .filter(|r| r.month_wide && options.config.defaults.is_enabled(r.code))
-        .flat_map(|rule| {
-            rules::amount::summary_disagrees::findings(
-                rule,
-                &month.summary,
-                &tally,
-                &model::hospitals(&month.hospitals),
-                options.lang,
-            )
-        })
-        .collect();
-    assemble(parts, settlements, month, amt003, options, previous)
+    let month_wide = month_wide(&parts, month, options)?;
+    Ok(assemble(
+        parts,
+        settlements,
+        month,
+        month_wide,
+        options,
+        previous,
+    ))
+}
+
+/// The month-wide rules' findings, each decided once from every part's gathering.
+fn month_wide(
+    parts: &[Part],
+    month: &Month,
+    options: &MonthOptions,
+) -> Result<Vec<Finding>, crate::error::InputError> {
+    let hospitals = model::hospitals(&month.hospitals);
+    let facts = rules::MonthFacts {
+        summary: &month.summary,
+        hospitals: &hospitals,
+        lang: options.lang,
+    };
+    let gathered: Vec<Vec<(String, Gathered)>> = parts.iter().map(|p| p.gathered.clone()).collect();
+    rules::decide_month(&facts, &options.config, &gathered).map_err(|message| {
+        crate::error::InputError::Stage {
+            path: month.dir.clone(),
+            message,
+        }
+    })
 }
 
 /// The month's results from its parts' (and month-wide `more` findings).

@@ -203,7 +203,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let dir = staging.path();
     // Each hospital's rows, and the filings, go to their insured province's part as they
     // are read.
-    let mut spill = partition::Spill::new(dir)?;
+    let mut spill = partition::Spill::new(dir, month_options.budget)?;
     let mut filing_spill = partition::FilingSpill::new(dir)?;
     let mut month = ingest::read_month_into(
         &month_options.month_dir,

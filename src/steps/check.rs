@@ -15,6 +15,7 @@ pub struct Options {
     pub stage: PathBuf,
     /// The insured provinces to check (2 digits each).
     pub provinces: Vec<String>,
+    pub budget: crate::budget::Budget,
 }
 
 /// The directory of the check of `provinces` (sorted).
@@ -51,7 +52,7 @@ pub fn check(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         )
         .into());
     }
-    let options_of_month = stage.month_options();
+    let options_of_month = stage.month_options(options.budget);
     let month = stage.month()?;
     let previous = stage.previous()?;
     let target = stage.dir.join("check").join(group_name(&provinces));

@@ -167,7 +167,8 @@ pub fn merge(options: &Options, progress: &Progress) -> anyhow::Result<run::Outc
     let started = chrono::Utc::now();
     let stage = Stage::open(&options.stage)?;
     let (by_province, checks) = checked_parts(&stage)?;
-    let month_options = stage.month_options();
+    // A month with no part is checked here, as one empty part: the default budget is ample.
+    let month_options = stage.month_options(Default::default());
     let _lock = run::lock(
         &options.out_root,
         &month_options.month,
@@ -239,7 +240,15 @@ pub fn merge(options: &Options, progress: &Progress) -> anyhow::Result<run::Outc
         &month_options,
         &previous,
         progress,
-    );
+    )
+    .map_err(|e| match e {
+        // A check step's gathering that does not read back: the checks' files.
+        crate::error::InputError::Stage { message, .. } => super::stage_error(
+            &stage.dir.join("check"),
+            format!("{message}; check the provinces again"),
+        ),
+        other => other,
+    })?;
 
     let mut steps: Vec<serde_json::Value> = Vec::new();
     for record in stage.steps.iter().chain(&checks) {

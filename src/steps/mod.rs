@@ -453,14 +453,16 @@ impl Stage {
         self.records.iter().filter_map(|r| r.parts.get(part)).sum()
     }
 
-    /// The options every step works with, as slice 0 recorded them.
-    pub fn month_options(&self) -> crate::ingest::MonthOptions {
+    /// The options every step works with, as slice 0 recorded them, and the step's own
+    /// memory budget (it does not change a result).
+    pub fn month_options(&self, budget: crate::budget::Budget) -> crate::ingest::MonthOptions {
         crate::ingest::MonthOptions {
             month_dir: self.settings.month_dir.clone(),
             month: self.settings.month.clone(),
             config: self.settings.config.clone(),
             lang: self.settings.lang,
             strict: self.settings.strict,
+            budget,
         }
     }
 

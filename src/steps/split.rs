@@ -52,7 +52,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         .join(slice_name(slice.index, slice.count));
     let step = StepDir::new(&target)?;
     let dir = step.path().to_owned();
-    let mut spill = partition::Spill::new(&dir)?;
+    let mut spill = partition::Spill::new(&dir, month_options.budget)?;
     let mut filing_spill = if slice.reads_common() {
         Some(partition::FilingSpill::new(&dir)?)
     } else {

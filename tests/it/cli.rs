@@ -285,6 +285,32 @@ fn usage_and_configuration_errors_exit_2() {
 }
 
 #[test]
+fn a_memory_budget_too_small_or_unreadable_is_a_usage_error() {
+    let month = TempMonth::sample();
+    for (limit, says) in [("10MiB", "at least 256MiB"), ("lots", "expected a size")] {
+        yidi()
+            .args([
+                "validate",
+                month.dir.to_str().unwrap(),
+                "--memory-limit",
+                limit,
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--memory-limit").and(predicate::str::contains(says)));
+    }
+    yidi()
+        .args([
+            "validate",
+            month.dir.to_str().unwrap(),
+            "--memory-limit",
+            "512MiB",
+        ])
+        .assert()
+        .code(predicate::in_iter([0, 1]));
+}
+
+#[test]
 fn a_missing_month_directory_exits_3() {
     yidi()
         .args(["validate", "/nonexistent/2026-10"])

@@ -182,6 +182,7 @@ fn run(month: &TempMonth) -> ExitStatus {
         config: yidi::config::Config::default(),
         lang: yidi::Lang::En,
         strict: false,
+        budget: Default::default(),
     };
     let options = yidi::run::Options {
         month: month_options,

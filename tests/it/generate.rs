@@ -267,6 +267,7 @@ fn checking_a_month_in_parts_gives_what_checking_it_whole_gives() {
         config: yidi::config::Config::default(),
         lang: yidi::Lang::Zh,
         strict: false,
+        budget: Default::default(),
     };
     let mut month = crate::util::ingest(&month_dir).unwrap();
     let mut whole = yidi::run::check(
@@ -332,6 +333,7 @@ fn settlements_put_together_on_disk_by_ranges_are_the_table_held_in_memory() {
                 config: yidi::config::Config::default(),
                 lang: yidi::Lang::Zh,
                 strict: false,
+                budget: Default::default(),
             },
             out_root: out.to_owned(),
             wait: false,

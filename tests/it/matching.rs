@@ -33,7 +33,7 @@ fn stay() -> Settlement {
         opsp_dise_code: None,
         reversal: false,
         init_setl_id: None,
-        money: [0; 18],
+        money: yidi::model::Amounts::default(),
     }
 }
 

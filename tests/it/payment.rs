@@ -95,6 +95,7 @@ fn checked(month: &TempMonth) -> (yidi::ingest::Month, Checked, DataFrame) {
         config: Config::default(),
         lang: Lang::Zh,
         strict: false,
+        budget: Default::default(),
     };
     // The checks take the large frames; the laws below read the settlements' frame.
     let setlinfo = read.setlinfo.clone();

@@ -271,6 +271,7 @@ fn run_fixture_in(code: &str, lang: yidi::Lang) -> (Expected, Expected, String) 
         config,
         lang,
         strict: false,
+        budget: Default::default(),
     };
     // `== ledger.csv`: the previous month's ledger the fixture's month continues.
     let previous = match fixture.files.get("ledger.csv") {

@@ -19,6 +19,7 @@
 //! # 说明
 //! 费用明细合计与结算单不一致、无明细或明细被拒收：暂缓拨付。
 
+use crate::model::Money;
 use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
@@ -48,31 +49,31 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
                 problems.push(ctx.say("无费用明细".into(), "no fee lines".into()));
             }
             if count[i] > 0 || rejected {
-                if total[i] != s.amount("medfee_sumamt") {
+                if total[i] != s.amount(Money::MedfeeSumamt) {
                     problems.push(ctx.say(
                         format!(
                             "明细合计 {} ≠ 医疗费总额 {}",
                             format_money(total[i]),
-                            format_money(s.amount("medfee_sumamt"))
+                            format_money(s.amount(Money::MedfeeSumamt))
                         ),
                         format!(
                             "lines sum to {}, medfee_sumamt is {}",
                             format_money(total[i]),
-                            format_money(s.amount("medfee_sumamt"))
+                            format_money(s.amount(Money::MedfeeSumamt))
                         ),
                     ));
                 }
-                if inscp[i] != s.amount("inscp_scp_amt") {
+                if inscp[i] != s.amount(Money::InscpScpAmt) {
                     problems.push(ctx.say(
                         format!(
                             "明细范围内合计 {} ≠ 结算范围内金额 {}",
                             format_money(inscp[i]),
-                            format_money(s.amount("inscp_scp_amt"))
+                            format_money(s.amount(Money::InscpScpAmt))
                         ),
                         format!(
                             "lines' inscp_scp_amt sum to {}, the settlement's is {}",
                             format_money(inscp[i]),
-                            format_money(s.amount("inscp_scp_amt"))
+                            format_money(s.amount(Money::InscpScpAmt))
                         ),
                     ));
                 }

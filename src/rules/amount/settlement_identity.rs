@@ -20,36 +20,37 @@
 //! # 说明
 //! 结算单内各金额之间的勾稽关系不成立：暂缓拨付。
 
+use crate::model::Money;
 use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
 /// The identities of SPEC §2: (left side, the parts that must sum to it).
-const IDENTITIES: [(&str, &[&str]); 4] = [
+const IDENTITIES: [(Money, &[Money]); 4] = [
     (
-        "medfee_sumamt",
+        Money::MedfeeSumamt,
         &[
-            "fulamt_ownpay_amt",
-            "overlmt_selfpay",
-            "preselfpay_amt",
-            "inscp_scp_amt",
+            Money::FulamtOwnpayAmt,
+            Money::OverlmtSelfpay,
+            Money::PreselfpayAmt,
+            Money::InscpScpAmt,
         ],
     ),
     (
-        "fund_pay_sumamt",
+        Money::FundPaySumamt,
         &[
-            "hifp_pay",
-            "cvlserv_pay",
-            "hifes_pay",
-            "hifmi_pay",
-            "hifob_pay",
-            "maf_pay",
-            "oth_pay",
+            Money::HifpPay,
+            Money::CvlservPay,
+            Money::HifesPay,
+            Money::HifmiPay,
+            Money::HifobPay,
+            Money::MafPay,
+            Money::OthPay,
         ],
     ),
-    ("psn_part_amt", &["acct_pay", "psn_cash_pay"]),
+    (Money::PsnPartAmt, &[Money::AcctPay, Money::PsnCashPay]),
     (
-        "medfee_sumamt",
-        &["fund_pay_sumamt", "psn_part_amt", "hosp_part_amt"],
+        Money::MedfeeSumamt,
+        &[Money::FundPaySumamt, Money::PsnPartAmt, Money::HospPartAmt],
     ),
 ];
 
@@ -59,12 +60,14 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
             let broken: Vec<String> = IDENTITIES
                 .iter()
                 .filter_map(|(total, parts)| {
-                    let sum: i64 = parts.iter().map(|p| s.amount(p)).sum();
-                    (sum != s.amount(total)).then(|| {
+                    let sum: i64 = parts.iter().map(|&p| s.amount(p)).sum();
+                    (sum != s.amount(*total)).then(|| {
+                        let names: Vec<&str> = parts.iter().map(|p| p.name()).collect();
                         format!(
-                            "{total} {} ≠ {} {}",
-                            format_money(s.amount(total)),
-                            parts.join("+"),
+                            "{} {} ≠ {} {}",
+                            total.name(),
+                            format_money(s.amount(*total)),
+                            names.join("+"),
                             format_money(sum)
                         )
                     })

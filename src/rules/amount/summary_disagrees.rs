@@ -27,7 +27,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::rules::{Context, Finding, Rule};
+use crate::model::Money;
+use crate::rules::{Context, Finding, Gathered, MonthFacts, Rule};
 use crate::units::{self, format_money};
 
 /// (count, medfee_sumamt, fund_pay_sumamt, acct_pay)
@@ -83,9 +84,9 @@ fn summary_rows(frame: &DataFrame) -> Vec<SummaryRow> {
 
 /// What AMT003 needs of a hospital directory's settlements: their totals by group and day,
 /// and the area of the first row (the hospital's area when it is not in the registry).
-/// Partitions of a month each tally their rows; the tallies add up to the month's.
+/// Parts of a month each tally their rows; the tallies add up to the month's.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Tally {
+struct Tally {
     /// By (directory, group, day of `setl_time`).
     sums: BTreeMap<(String, Group, i32), Totals>,
     /// By directory: the first row's `line` and `mdtrtarea_admvs`.
@@ -94,7 +95,7 @@ pub struct Tally {
 
 impl Tally {
     /// The settlements of the directories in `dirs`, DUP001 copies and excluded rows too.
-    pub fn of<'a>(
+    fn of<'a>(
         settlements: impl IntoIterator<Item = &'a crate::model::Settlement>,
         dirs: &PlHashSet<&str>,
     ) -> Tally {
@@ -117,9 +118,9 @@ impl Tally {
                 *t,
                 (
                     1,
-                    s.amount("medfee_sumamt"),
+                    s.amount(Money::MedfeeSumamt),
                     s.fund_pay_sumamt(),
-                    s.amount("acct_pay"),
+                    s.amount(Money::AcctPay),
                 ),
             );
             let first = tally
@@ -133,8 +134,8 @@ impl Tally {
         tally
     }
 
-    /// Adds another partition's tally.
-    pub fn merge(&mut self, other: Tally) {
+    /// Adds another part's tally.
+    fn merge(&mut self, other: Tally) {
         for (key, totals) in other.sums {
             let t = self.sums.entry(key).or_default();
             *t = add(*t, totals);
@@ -153,7 +154,7 @@ fn add(a: Totals, b: Totals) -> Totals {
 }
 
 /// The directories a summary frame covers.
-pub fn summary_dirs(summary: &DataFrame) -> PlHashSet<&str> {
+fn summary_dirs(summary: &DataFrame) -> PlHashSet<&str> {
     summary
         .column("hospital_dir")
         .ok()
@@ -162,29 +163,30 @@ pub fn summary_dirs(summary: &DataFrame) -> PlHashSet<&str> {
         .unwrap_or_default()
 }
 
-pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    let tally = Tally::of(&ctx.model.settlements, &summary_dirs(&ctx.model.summary));
-    findings(
-        rule,
-        &ctx.model.summary,
-        &tally,
-        &ctx.model.hospitals,
-        ctx.lang,
-    )
+/// A part's rows of the directories with a summary, tallied.
+pub fn gather(ctx: &Context) -> Gathered {
+    Gathered::of(&Tally::of(
+        &ctx.model.settlements,
+        &summary_dirs(&ctx.model.summary),
+    ))
 }
 
-/// AMT003's findings: each summary row against the tally of its directory's settlements.
-pub fn findings(
-    rule: &Rule,
-    summary: &DataFrame,
-    tally: &Tally,
-    hospitals: &PlHashMap<String, crate::model::Hospital>,
-    lang: crate::Lang,
-) -> Vec<Finding> {
-    let say = |zh: String, en: String| match lang {
-        crate::Lang::Zh => zh,
-        crate::Lang::En => en,
-    };
+/// Each summary row against the tally of its directory's settlements over every part.
+pub fn decide(
+    rule: &'static Rule,
+    month: &MonthFacts,
+    parts: &[Gathered],
+) -> Result<Vec<Finding>, String> {
+    let mut tally = Tally::default();
+    for part in parts {
+        tally.merge(part.read()?);
+    }
+    Ok(findings(rule, month, &tally))
+}
+
+fn findings(rule: &Rule, month: &MonthFacts, tally: &Tally) -> Vec<Finding> {
+    let (summary, hospitals) = (month.summary, month.hospitals);
+    let say = |zh: String, en: String| month.say(zh, en);
     let rows = summary_rows(summary);
     let mut by_dir: BTreeMap<&str, Vec<&SummaryRow>> = BTreeMap::new();
     for row in &rows {

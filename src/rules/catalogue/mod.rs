@@ -7,6 +7,7 @@ pub mod out_of_catalogue;
 pub mod price_above_ceiling;
 pub mod self_paid_class_billed;
 
+use crate::model::Money;
 use crate::rules::Context;
 use crate::units::div_round;
 
@@ -15,12 +16,12 @@ use crate::units::div_round;
 /// half away from zero to the fen (SPEC §5).
 pub fn deducted(ctx: &Context, settlement: usize, disallowed: i64) -> i64 {
     let s = &ctx.model.settlements[settlement];
-    let inscp = s.amount("inscp_scp_amt");
+    let inscp = s.amount(Money::InscpScpAmt);
     if inscp == 0 {
         return 0;
     }
     div_round(
-        i128::from(disallowed) * i128::from(s.amount("hifp_pay")),
+        i128::from(disallowed) * i128::from(s.amount(Money::HifpPay)),
         i128::from(inscp),
     ) as i64
 }

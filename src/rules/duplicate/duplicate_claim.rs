@@ -20,6 +20,7 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
+use crate::model::Money;
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
@@ -36,7 +37,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
             s.med_type.as_str(),
             s.begndate,
             s.enddate,
-            s.amount("medfee_sumamt"),
+            s.amount(Money::MedfeeSumamt),
         );
         match first.get(&key) {
             Some(&earlier) if ctx.model.settlements[earlier].setl_id != s.setl_id => {

@@ -17,7 +17,7 @@ use crate::rules::Context;
 pub fn recomputed<'c>(ctx: &'c Context) -> impl Iterator<Item = (usize, i64, i64)> + 'c {
     ctx.checked_settlements()
         .filter_map(|(i, s)| match ctx.expected[i] {
-            Expected::Hifp(expected) => Some((i, expected, s.amount("hifp_pay"))),
+            Expected::Hifp(expected) => Some((i, expected, s.amount(Money::HifpPay))),
             _ => None,
         })
 }
@@ -30,6 +30,7 @@ pub fn tolerance(ctx: &Context, i: usize) -> i64 {
         .amount_tolerance
 }
 
+use crate::model::Money;
 use crate::model::{Settlement, prov};
 
 /// Insured province and treatment province differ.

@@ -9,6 +9,7 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
+use crate::codes::{Insutype, MedGrp};
 use crate::model::Money;
 use crate::model::{Model, PolicyRow, Settlement, prov, tier};
 use crate::scope::{Class, Scope};
@@ -19,14 +20,14 @@ const RATIO_ONE: i128 = 10_000;
 
 /// Policy rows by (`insuplc_admdvs`, `insutype`, `med_grp`), in file order.
 pub struct PolicyIndex<'a> {
-    rows: HashMap<(&'a str, &'a str, &'a str), Vec<&'a PolicyRow>>,
+    rows: HashMap<(&'a str, Insutype, MedGrp), Vec<&'a PolicyRow>>,
 }
 
 impl<'a> PolicyIndex<'a> {
     pub fn new(policy: &'a [PolicyRow]) -> Self {
-        let mut rows: HashMap<(&str, &str, &str), Vec<&PolicyRow>> = HashMap::default();
+        let mut rows: HashMap<(&str, Insutype, MedGrp), Vec<&PolicyRow>> = HashMap::default();
         for row in policy {
-            rows.entry((&row.insuplc_admdvs, &row.insutype, &row.med_grp))
+            rows.entry((&row.insuplc_admdvs, row.insutype, row.med_grp))
                 .or_default()
                 .push(row);
         }
@@ -40,7 +41,7 @@ impl<'a> PolicyIndex<'a> {
         let areas = [s.insuplc_admdvs.as_str(), province.as_str()];
         let tiers = [hospital_tier, Some("*")];
         for area in areas {
-            let Some(rows) = self.rows.get(&(area, s.insutype.as_str(), s.med_grp())) else {
+            let Some(rows) = self.rows.get(&(area, s.insutype, s.med_grp())) else {
                 continue;
             };
             for level in tiers.iter().flatten() {
@@ -140,7 +141,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
             continue;
         };
         claims.push(Claim {
-            key: (s.psn_no.as_str(), s.insutype.as_str(), s.med_grp()),
+            key: (s.psn_no.as_str(), s.insutype, s.med_grp()),
             inscp: s.amount(Money::InscpScpAmt),
             policy,
         });
@@ -149,7 +150,7 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
     let paid = spend_in_order(&claims, |key| {
         model
             .ytd
-            .get(&(key.0.to_owned(), key.1.to_owned(), key.2.to_owned()))
+            .get(&(key.0.to_owned(), key.1, key.2))
             .copied()
             .unwrap_or_default()
     });

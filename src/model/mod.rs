@@ -12,6 +12,7 @@ use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use polars::prelude::*;
 
+use crate::codes::{ClrType, Insutype, MedGrp, MedType, RlocRea};
 use crate::ingest::Month;
 
 mod fee_lines;
@@ -88,6 +89,17 @@ pub(crate) fn column_ints(column: &Column) -> Vec<i64> {
     map_ints(column, Option::unwrap_or_default)
 }
 
+/// A coded column's values as its enum. Ingestion admits only codes of the set (SPEC §12),
+/// so every accepted row's code parses.
+pub(super) fn coded<T>(frame: &DataFrame, name: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
+    let column = frame.column(name).and_then(|c| c.str().cloned());
+    let column = column.expect("a coded column of the schema");
+    column
+        .iter()
+        .map(|v| parse(v.unwrap_or_default()).expect("ingestion admits only the codes of the set"))
+        .collect()
+}
+
 pub(super) fn dates(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
     ints(frame, name)
         .into_iter()
@@ -102,12 +114,12 @@ pub struct Settlement {
     pub line: i64,
     pub setl_id: PlSmallStr,
     pub psn_no: PlSmallStr,
-    pub insutype: PlSmallStr,
+    pub insutype: Insutype,
     pub insuplc_admdvs: PlSmallStr,
     pub fixmedins_code: PlSmallStr,
     pub mdtrtarea_admvs: PlSmallStr,
-    pub med_type: PlSmallStr,
-    pub clr_type: PlSmallStr,
+    pub med_type: MedType,
+    pub clr_type: ClrType,
     pub emg_flag: bool,
     pub begndate: i32,
     pub enddate: i32,
@@ -128,21 +140,17 @@ impl Settlement {
     }
 
     pub fn is_inpatient(&self) -> bool {
-        matches!(self.med_type.as_str(), "21" | "22" | "23" | "24")
+        self.med_type.is_inpatient()
     }
 
     /// `emg_flag = 1`, or med_type 13 or 24 (SPEC §4).
     pub fn is_emergency(&self) -> bool {
-        self.emg_flag || matches!(self.med_type.as_str(), "13" | "24")
+        self.emg_flag || self.med_type.is_emergency()
     }
 
     /// The policy group of its med_type (SPEC §2 policy.csv).
-    pub fn med_grp(&self) -> &'static str {
-        match self.med_type.as_str() {
-            "14" => "opsp",
-            "11" | "13" => "op",
-            _ => "ip",
-        }
+    pub fn med_grp(&self) -> MedGrp {
+        self.med_type.group()
     }
 }
 
@@ -152,12 +160,12 @@ pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
     let line = ints(frame, "line");
     let setl_id = required_smalls(frame, "setl_id");
     let psn_no = required_smalls(frame, "psn_no");
-    let insutype = required_smalls(frame, "insutype");
+    let insutype = coded(frame, "insutype", Insutype::parse);
     let insuplc = required_smalls(frame, "insuplc_admdvs");
     let fixmedins = required_smalls(frame, "fixmedins_code");
     let area = required_smalls(frame, "mdtrtarea_admvs");
-    let med_type = required_smalls(frame, "med_type");
-    let clr_type = required_smalls(frame, "clr_type");
+    let med_type = coded(frame, "med_type", MedType::parse);
+    let clr_type = coded(frame, "clr_type", ClrType::parse);
     let emg = required_smalls(frame, "emg_flag");
     let begndate = dates(frame, "begndate");
     let enddate = dates(frame, "enddate");
@@ -172,12 +180,12 @@ pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
             line: line[i].unwrap_or_default(),
             setl_id: setl_id[i].clone(),
             psn_no: psn_no[i].clone(),
-            insutype: insutype[i].clone(),
+            insutype: insutype[i],
             insuplc_admdvs: insuplc[i].clone(),
             fixmedins_code: fixmedins[i].clone(),
             mdtrtarea_admvs: area[i].clone(),
-            med_type: med_type[i].clone(),
-            clr_type: clr_type[i].clone(),
+            med_type: med_type[i],
+            clr_type: clr_type[i],
             emg_flag: emg[i] == "1",
             begndate: begndate[i].unwrap_or_default(),
             enddate: enddate[i].unwrap_or_default(),
@@ -196,9 +204,9 @@ pub struct Filing {
     pub trt_dcla_detl_sn: PlSmallStr,
     pub psn_no: PlSmallStr,
     pub certno: Option<PlSmallStr>,
-    pub insutype: PlSmallStr,
+    pub insutype: Insutype,
     pub insu_admdvs: PlSmallStr,
-    pub rloc_rea: PlSmallStr,
+    pub rloc_rea: RlocRea,
     pub rloc_admdvs: PlSmallStr,
     pub begndate: i32,
     pub enddate: Option<i32>,
@@ -209,7 +217,7 @@ pub struct Filing {
 
 impl Filing {
     pub fn is_long_term(&self) -> bool {
-        matches!(self.rloc_rea.as_str(), "11" | "12" | "13")
+        self.rloc_rea.is_long_term()
     }
 }
 
@@ -217,9 +225,9 @@ pub fn filings(frame: &DataFrame) -> Vec<Filing> {
     let sn = required_smalls(frame, "trt_dcla_detl_sn");
     let psn = required_smalls(frame, "psn_no");
     let certno = smalls(frame, "certno");
-    let insutype = required_smalls(frame, "insutype");
+    let insutype = coded(frame, "insutype", Insutype::parse);
     let insu = required_smalls(frame, "insu_admdvs");
-    let rea = required_smalls(frame, "rloc_rea");
+    let rea = coded(frame, "rloc_rea", RlocRea::parse);
     let rloc = required_smalls(frame, "rloc_admdvs");
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
@@ -231,9 +239,9 @@ pub fn filings(frame: &DataFrame) -> Vec<Filing> {
             trt_dcla_detl_sn: sn[i].clone(),
             psn_no: psn[i].clone(),
             certno: certno[i].clone(),
-            insutype: insutype[i].clone(),
+            insutype: insutype[i],
             insu_admdvs: insu[i].clone(),
-            rloc_rea: rea[i].clone(),
+            rloc_rea: rea[i],
             rloc_admdvs: rloc[i].clone(),
             begndate: beg[i].unwrap_or_default(),
             enddate: end[i],
@@ -295,16 +303,16 @@ pub struct Enrollment {
 }
 
 /// Enrollment rows by (`psn_no`, `insutype`).
-pub fn enrollment(frame: &DataFrame) -> HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>> {
+pub fn enrollment(frame: &DataFrame) -> HashMap<(PlSmallStr, Insutype), Vec<Enrollment>> {
     let psn = required_smalls(frame, "psn_no");
-    let insutype = required_smalls(frame, "insutype");
+    let insutype = coded(frame, "insutype", Insutype::parse);
     let stas = required_smalls(frame, "psn_insu_stas");
     let beg = dates(frame, "begndate");
     let end = dates(frame, "enddate");
     let wait = dates(frame, "wait_end");
-    let mut map: HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>> = HashMap::default();
+    let mut map: HashMap<(PlSmallStr, Insutype), Vec<Enrollment>> = HashMap::default();
     for i in 0..frame.height() {
-        map.entry((psn[i].clone(), insutype[i].clone()))
+        map.entry((psn[i].clone(), insutype[i]))
             .or_default()
             .push(Enrollment {
                 insured: stas[i] == "1",
@@ -339,11 +347,11 @@ pub struct Model {
     pub rejected_fee_lines: HashSet<(String, String)>,
     pub catalogue: Catalogue,
     pub policy: Vec<PolicyRow>,
-    pub ytd: HashMap<(String, String, String), (i64, i64)>,
+    pub ytd: HashMap<(String, Insutype, MedGrp), (i64, i64)>,
     pub summary: DataFrame,
     pub filings: Vec<Filing>,
     pub hospitals: HashMap<String, Hospital>,
-    pub enrollment: Option<HashMap<(PlSmallStr, PlSmallStr), Vec<Enrollment>>>,
+    pub enrollment: Option<HashMap<(PlSmallStr, Insutype), Vec<Enrollment>>>,
     pub opsp_diseases: HashSet<(String, String)>,
     pub regions: crate::ingest::Regions,
 }

@@ -60,8 +60,8 @@ pub fn catalogue_item(rows: &[CatalogueItem], day: i32) -> Option<&CatalogueItem
 #[derive(Debug, Clone)]
 pub struct PolicyRow {
     pub insuplc_admdvs: String,
-    pub insutype: String,
-    pub med_grp: String,
+    pub insutype: Insutype,
+    pub med_grp: MedGrp,
     pub dedc_hosp_lv: String,
     pub dedc_std: i64,
     pub per_year: bool,
@@ -74,8 +74,8 @@ pub struct PolicyRow {
 
 pub fn policy(frame: &DataFrame) -> Vec<PolicyRow> {
     let area = required(frame, "insuplc_admdvs");
-    let insutype = required(frame, "insutype");
-    let grp = required(frame, "med_grp");
+    let insutype = coded(frame, "insutype", Insutype::parse);
+    let grp = coded(frame, "med_grp", MedGrp::parse);
     let lv = required(frame, "dedc_hosp_lv");
     let dedc = ints(frame, "dedc_std");
     let basis = required(frame, "dedc_basis");
@@ -86,8 +86,8 @@ pub fn policy(frame: &DataFrame) -> Vec<PolicyRow> {
     (0..frame.height())
         .map(|i| PolicyRow {
             insuplc_admdvs: area[i].clone(),
-            insutype: insutype[i].clone(),
-            med_grp: grp[i].clone(),
+            insutype: insutype[i],
+            med_grp: grp[i],
             dedc_hosp_lv: lv[i].clone(),
             dedc_std: dedc[i].unwrap_or_default(),
             per_year: basis[i] == "year",
@@ -111,20 +111,20 @@ pub fn tier(hosp_lv: &str) -> &'static str {
 
 /// Year-to-date (`dedc_used`, `hifp_paid`) by (`psn_no`, `insutype`, `med_grp`) for `year`;
 /// several rows of one key are summed.
-pub fn ytd(frame: &DataFrame, year: i32) -> HashMap<(String, String, String), (i64, i64)> {
+pub fn ytd(frame: &DataFrame, year: i32) -> HashMap<(String, Insutype, MedGrp), (i64, i64)> {
     let psn = required(frame, "psn_no");
-    let insutype = required(frame, "insutype");
-    let grp = required(frame, "med_grp");
+    let insutype = coded(frame, "insutype", Insutype::parse);
+    let grp = coded(frame, "med_grp", MedGrp::parse);
     let years = ints(frame, "year");
     let used = ints(frame, "dedc_used");
     let paid = ints(frame, "hifp_paid");
-    let mut map: HashMap<(String, String, String), (i64, i64)> = HashMap::default();
+    let mut map: HashMap<(String, Insutype, MedGrp), (i64, i64)> = HashMap::default();
     for i in 0..frame.height() {
         if years[i] != Some(i64::from(year)) {
             continue;
         }
         let entry = map
-            .entry((psn[i].clone(), insutype[i].clone(), grp[i].clone()))
+            .entry((psn[i].clone(), insutype[i], grp[i]))
             .or_default();
         entry.0 += used[i].unwrap_or_default();
         entry.1 += paid[i].unwrap_or_default();

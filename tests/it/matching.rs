@@ -1,6 +1,7 @@
 //! Matching settlements to filings (SPEC §4): each tie-break, each reason of the "why no
 //! match" order, province-level and area-level filings, open-ended filings.
 
+use yidi::codes::{ClrType, Insutype, MedType, RlocRea};
 use yidi::matching::{FilingIndex, Outcome, match_settlement};
 use yidi::model::{Filing, Settlement};
 use yidi::units::{days_since_epoch, millis_since_epoch, parse_date, parse_time};
@@ -20,12 +21,12 @@ fn stay() -> Settlement {
         line: 2,
         setl_id: "S1".into(),
         psn_no: "P1".into(),
-        insutype: "310".into(),
+        insutype: Insutype::Employee,
         insuplc_admdvs: "360100".into(),
         fixmedins_code: "H44010000001".into(),
         mdtrtarea_admvs: "440100".into(),
-        med_type: "21".into(),
-        clr_type: "21".into(),
+        med_type: MedType::Inpatient,
+        clr_type: ClrType::Inpatient,
         emg_flag: false,
         begndate: day("2026-10-03"),
         enddate: day("2026-10-12"),
@@ -42,9 +43,9 @@ fn filing(sn: &str, rloc: &str, begin: &str, end: Option<&str>) -> Filing {
         trt_dcla_detl_sn: sn.into(),
         psn_no: "P1".into(),
         certno: None,
-        insutype: "310".into(),
+        insutype: Insutype::Employee,
         insu_admdvs: "360100".into(),
-        rloc_rea: "12".into(),
+        rloc_rea: RlocRea::LongTermResident,
         rloc_admdvs: rloc.into(),
         begndate: day(begin),
         enddate: end.map(day),
@@ -137,7 +138,7 @@ fn open_ended_and_bounded_filings() {
 #[test]
 fn filings_of_another_insurance_type_or_insured_place_do_not_count() {
     let mut other_type = filing("T", "440000", "2026-01-01", None);
-    other_type.insutype = "390".into();
+    other_type.insutype = Insutype::Resident;
     let mut other_place = filing("Q", "440000", "2026-01-01", None);
     other_place.insu_admdvs = "360600".into();
     assert_eq!(
@@ -184,7 +185,7 @@ fn an_emergency_without_a_match_is_deemed_filed() {
     s.emg_flag = true;
     assert_eq!(outcome(&s, &[]), Outcome::Emergency);
     let mut s = stay();
-    s.med_type = "13".into();
+    s.med_type = MedType::Emergency;
     let expired = [filing("X", "440000", "2026-01-01", Some("2026-09-30"))];
     assert_eq!(outcome(&s, &expired), Outcome::Emergency);
 }

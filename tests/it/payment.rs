@@ -11,8 +11,8 @@ use yidi::payment::{Claim, spend_in_order};
 fn row(dedc_std: i64, per_year: bool, pool_prop: i64, cap_year: i64) -> PolicyRow {
     PolicyRow {
         insuplc_admdvs: "360100".into(),
-        insutype: "310".into(),
-        med_grp: "ip".into(),
+        insutype: Insutype::Employee,
+        med_grp: MedGrp::Ip,
         dedc_hosp_lv: "*".into(),
         dedc_std,
         per_year,
@@ -85,6 +85,7 @@ use yidi::progress::Progress;
 use yidi::run::{Checked, MonthOptions, check};
 
 use crate::util::{SAMPLE_MONTH, TempMonth};
+use yidi::codes::{Insutype, MedGrp};
 
 /// The month as read, its check, and the check's settlements table.
 fn checked(month: &TempMonth) -> (yidi::ingest::Month, Checked, DataFrame) {

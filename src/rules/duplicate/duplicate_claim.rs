@@ -20,11 +20,12 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
+use crate::codes::MedType;
 use crate::model::Money;
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    let mut first: HashMap<(&str, &str, &str, i32, i32, i64), usize> = HashMap::default();
+    let mut first: HashMap<(&str, &str, MedType, i32, i32, i64), usize> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
         if !ctx.scope.is_checked_settlement(i) || ctx.scope.reversed[i] {
@@ -34,7 +35,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
         let key = (
             s.psn_no.as_str(),
             s.fixmedins_code.as_str(),
-            s.med_type.as_str(),
+            s.med_type,
             s.begndate,
             s.enddate,
             s.amount(Money::MedfeeSumamt),

@@ -22,6 +22,7 @@
 
 use polars::prelude::PlHashMap as HashMap;
 
+use crate::codes::RlocRea;
 use crate::matching::Outcome;
 use crate::model::prov;
 use crate::rules::{Context, Finding, Rule, time};
@@ -34,7 +35,9 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
             continue;
         };
         let filing = &ctx.model.filings[f];
-        if ctx.scope.reversed[i] || !matches!(filing.rloc_rea.as_str(), "21" | "22") {
+        if ctx.scope.reversed[i]
+            || !matches!(filing.rloc_rea, RlocRea::Referral | RlocRea::Emergency)
+        {
             continue;
         }
         match first_use.get(&f) {

@@ -19,6 +19,7 @@
 //! 医疗机构已联网，但未开通该类就医（住院、普通门诊、门诊慢特病）的直接结算：暂缓拨付。
 
 use super::networked_on_settlement_day;
+use crate::codes::MedGrp;
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
@@ -26,10 +27,10 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
         .filter_map(|(i, s)| {
             let h =
                 networked_on_settlement_day(ctx.model.hospitals.get(s.fixmedins_code.as_str()), s)?;
-            let (open, zh, en) = match s.med_type.as_str() {
-                "11" | "13" => (h.op, "普通门诊", "general outpatient"),
-                "14" => (h.opsp, "门诊慢特病", "chronic outpatient"),
-                _ => (h.ip, "住院", "inpatient"),
+            let (open, zh, en) = match s.med_grp() {
+                MedGrp::Op => (h.op, "普通门诊", "general outpatient"),
+                MedGrp::Opsp => (h.opsp, "门诊慢特病", "chronic outpatient"),
+                MedGrp::Ip => (h.ip, "住院", "inpatient"),
             };
             (!open).then(|| {
                 let detail = ctx.say(

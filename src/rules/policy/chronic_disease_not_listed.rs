@@ -20,12 +20,13 @@
 //! 门诊慢特病病种不在参保省跨省直接结算病种范围内：暂缓拨付。
 
 use super::cross_province;
+use crate::codes::MedType;
 use crate::model::prov;
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
-        .filter(|(i, s)| s.med_type == "14" && cross_province(s, &ctx.scope.treatment[*i]))
+        .filter(|(i, s)| s.med_type == MedType::ChronicOutpatient && cross_province(s, &ctx.scope.treatment[*i]))
         .filter_map(|(i, s)| {
             let code = s.opsp_dise_code.as_deref().unwrap_or_default().to_owned();
             let insured = prov(&s.insuplc_admdvs).to_owned();

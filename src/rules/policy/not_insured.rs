@@ -28,7 +28,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter_map(|(i, s)| {
             let d = s.begndate;
-            let rows = enrollment.get(&(s.psn_no.clone(), s.insutype.clone()));
+            let rows = enrollment.get(&(s.psn_no.clone(), s.insutype));
             let covered = rows.is_some_and(|rows| {
                 rows.iter().any(|e| {
                     e.insured

@@ -19,14 +19,15 @@
 //! 城乡居民普通门诊费用跨省直接结算未开通（参保地配置）：暂缓拨付。
 
 use super::cross_province;
+use crate::codes::{Insutype, MedType};
 use crate::model::prov;
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     ctx.checked_settlements()
         .filter(|(i, s)| {
-            s.insutype == "390"
-                && s.med_type == "11"
+            s.insutype == Insutype::Resident
+                && s.med_type == MedType::Outpatient
                 && cross_province(s, &ctx.scope.treatment[*i])
                 && !ctx
                     .config

@@ -37,7 +37,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
                 .config
                 .for_province(prov(&f.insu_admdvs))
                 .long_term_lock_months
-                .months(&f.rloc_rea);
+                .months(f.rloc_rea.code());
             let lock_end = units::date_from_days(f.begndate).checked_add_months(Months::new(months))?;
             let cancelled = units::time_from_millis(f.updt_time).date();
             (cancelled < lock_end).then(|| {

@@ -6,8 +6,8 @@ use polars::prelude::PlHashMap as HashMap;
 
 use crate::config::Level;
 use crate::matching::Outcome;
-use crate::model::Model;
 use crate::model::Money;
+use crate::model::{Model, PerSettlement, SetlRow, TiSlice};
 use crate::payment::Expected;
 use crate::rules::Finding;
 use crate::scope::Scope;
@@ -80,16 +80,16 @@ pub struct RowOutcome {
     pub cleared_amount: i64,
 }
 
-/// The outcome of every settlement row (by index), from the (enabled) findings.
+/// The outcome of every settlement row, from the (enabled) findings.
 pub fn settle(
     model: &Model,
     scope: &Scope,
-    outcomes: &[Outcome],
-    expected: &[Expected],
+    outcomes: &TiSlice<SetlRow, Outcome>,
+    expected: &TiSlice<SetlRow, Expected>,
     findings: &[Finding],
-) -> Vec<RowOutcome> {
-    let mut held = vec![false; model.settlements.len()];
-    let mut deducted: HashMap<usize, i64> = HashMap::default();
+) -> PerSettlement<RowOutcome> {
+    let mut held: PerSettlement<bool> = vec![false; model.settlements.len()].into();
+    let mut deducted: HashMap<SetlRow, i64> = HashMap::default();
     for f in findings {
         let Some(i) = f.row else { continue };
         match f.level {
@@ -100,8 +100,7 @@ pub fn settle(
     }
     model
         .settlements
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .map(|(i, s)| {
             let fund = s.fund_pay_sumamt();
             let status = if scope.is_excluded(i) {
@@ -151,13 +150,13 @@ pub fn settle(
 pub fn settlements_frame(
     model: &Model,
     scope: &Scope,
-    rows: &[RowOutcome],
+    rows: &TiSlice<SetlRow, RowOutcome>,
 ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
     use polars::prelude::*;
     let settlements = &model.settlements;
-    let mut order: Vec<usize> = (0..settlements.len()).collect();
+    let mut order: Vec<SetlRow> = settlements.keys().collect();
     order.sort_by(|&a, &b| {
-        let key = |i: usize| {
+        let key = |i: SetlRow| {
             (
                 &settlements[i].fixmedins_code,
                 &settlements[i].setl_id,
@@ -166,7 +165,7 @@ pub fn settlements_frame(
         };
         key(a).cmp(&key(b))
     });
-    let text = |name: &str, get: &dyn Fn(usize) -> Option<String>| {
+    let text = |name: &str, get: &dyn Fn(SetlRow) -> Option<String>| {
         order
             .iter()
             .map(|&i| get(i))
@@ -174,7 +173,7 @@ pub fn settlements_frame(
             .with_name(name.into())
             .into_column()
     };
-    let int = |name: &str, get: &dyn Fn(usize) -> Option<i64>| {
+    let int = |name: &str, get: &dyn Fn(SetlRow) -> Option<i64>| {
         order
             .iter()
             .map(|&i| get(i))
@@ -291,11 +290,11 @@ pub struct Clearing {
     pub by_province: std::collections::BTreeMap<(String, String), Totals>,
 }
 
-pub fn clear(model: &Model, scope: &Scope, rows: &[RowOutcome]) -> Clearing {
+pub fn clear(model: &Model, scope: &Scope, rows: &TiSlice<SetlRow, RowOutcome>) -> Clearing {
     let mut by_area: std::collections::BTreeMap<(String, String, String), Totals> =
         Default::default();
     let mut by_province: std::collections::BTreeMap<(String, String), Totals> = Default::default();
-    for (i, s) in model.settlements.iter().enumerate() {
+    for (i, s) in model.settlements.iter_enumerated() {
         if rows[i].status == Status::Excluded {
             continue;
         }

@@ -4,7 +4,9 @@
 
 use rayon::prelude::*;
 
-use crate::model::{CatalogueItem, Model, catalogue_item, prov};
+use crate::model::{
+    CatalogueItem, LineRow, Model, PerLine, SetlRow, TiSlice, catalogue_item, prov,
+};
 use crate::scope::Scope;
 
 /// The catalogue row of each fee line looked at (`None`: not in the catalogue on that day,
@@ -12,12 +14,13 @@ use crate::scope::Scope;
 pub fn catalogue_items<'m>(
     model: &'m Model,
     scope: &Scope,
-    line_owner: &[Option<usize>],
-) -> Vec<Option<&'m CatalogueItem>> {
+    line_owner: &TiSlice<LineRow, Option<SetlRow>>,
+) -> PerLine<Option<&'m CatalogueItem>> {
     let lines = &model.fee_lines;
-    (0..lines.len())
+    let items: Vec<Option<&CatalogueItem>> = (0..lines.len())
         .into_par_iter()
         .map(|k| {
+            let k = LineRow(k);
             let i = line_owner[k].filter(|&i| scope.is_checked_settlement(i))?;
             let rows = model
                 .catalogue
@@ -25,5 +28,6 @@ pub fn catalogue_items<'m>(
                 .get(&lines.med_list_codg[k])?;
             catalogue_item(rows, lines.fee_ocur_day[k])
         })
-        .collect()
+        .collect();
+    items.into()
 }

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use rayon::prelude::*;
 
 use crate::config::{Config, IntraProvinceFiling};
-use crate::model::{Filing, Settlement, prov};
+use crate::model::{Filing, FilingRow, PerSettlement, SetlRow, Settlement, TiSlice, prov};
 use crate::scope::Scope;
 use crate::units;
 
@@ -21,14 +21,14 @@ use crate::units;
 pub enum Outcome {
     /// Not checked (excluded, a reversal, a copy) or needs no filing.
     NotNeeded,
-    /// The index of the filing matched.
-    Matched(usize),
+    /// The filing matched.
+    Matched(FilingRow),
     /// No filing matched, and the settlement is an emergency: deemed filed.
     Emergency,
     /// No filing matched: why, and the filing that made it true.
     Failed {
         reason: NoValidFiling,
-        filing: Option<usize>,
+        filing: Option<FilingRow>,
     },
 }
 
@@ -92,21 +92,21 @@ fn conditions(f: &Filing, s: &Settlement) -> Conditions {
 
 /// Filings by `psn_no`.
 pub struct FilingIndex<'a> {
-    filings: &'a [Filing],
-    by_person: HashMap<&'a str, Vec<usize>>,
+    filings: &'a TiSlice<FilingRow, Filing>,
+    by_person: HashMap<&'a str, Vec<FilingRow>>,
 }
 
 impl<'a> FilingIndex<'a> {
-    pub fn new(filings: &'a [Filing]) -> Self {
-        let mut by_person: HashMap<&str, Vec<usize>> = HashMap::default();
-        for (i, f) in filings.iter().enumerate() {
+    pub fn new(filings: &'a TiSlice<FilingRow, Filing>) -> Self {
+        let mut by_person: HashMap<&str, Vec<FilingRow>> = HashMap::default();
+        for (i, f) in filings.iter_enumerated() {
             by_person.entry(&f.psn_no).or_default().push(i);
         }
         FilingIndex { filings, by_person }
     }
 
     /// `F_P`: the filings of the settlement's person, insurance type and insured place.
-    fn of(&self, s: &Settlement) -> Vec<usize> {
+    fn of(&self, s: &Settlement) -> Vec<FilingRow> {
         self.by_person
             .get(s.psn_no.as_str())
             .into_iter()
@@ -124,16 +124,16 @@ impl<'a> FilingIndex<'a> {
 pub fn match_settlement(
     s: &Settlement,
     treatment: &str,
-    filings: &[Filing],
+    filings: &TiSlice<FilingRow, Filing>,
     index: &FilingIndex,
 ) -> Outcome {
     let province_area = format!("{}0000", prov(treatment));
     let person = index.of(s);
     let covers = |f: &Filing| f.rloc_admdvs == treatment || f.rloc_admdvs == province_area;
-    let pick = |candidates: &mut dyn Iterator<Item = usize>| {
+    let pick = |candidates: &mut dyn Iterator<Item = FilingRow>| {
         candidates.min_by(|&a, &b| preferred(&filings[a], &filings[b]))
     };
-    let area: Vec<(usize, Conditions)> = person
+    let area: Vec<(FilingRow, Conditions)> = person
         .iter()
         .filter(|&&i| covers(&filings[i]))
         .map(|&i| (i, conditions(&filings[i], s)))
@@ -178,18 +178,20 @@ pub fn match_settlement(
         })
 }
 
-/// The outcome of every settlement row (by index).
+/// The outcome of every settlement row.
 pub fn match_all(
-    settlements: &[Settlement],
-    filings: &[Filing],
+    settlements: &TiSlice<SetlRow, Settlement>,
+    filings: &TiSlice<FilingRow, Filing>,
     scope: &Scope,
     config: &Config,
-) -> Vec<Outcome> {
+) -> PerSettlement<Outcome> {
     let index = FilingIndex::new(filings);
-    settlements
+    let outcomes: Vec<Outcome> = settlements
+        .raw
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
+            let i = SetlRow(i);
             let treatment = &scope.treatment[i];
             if !scope.is_checked_settlement(i) || !needs_filing(s, treatment, config) {
                 Outcome::NotNeeded
@@ -197,5 +199,6 @@ pub fn match_all(
                 match_settlement(s, treatment, filings, &index)
             }
         })
-        .collect()
+        .collect();
+    outcomes.into()
 }

@@ -11,7 +11,7 @@ use polars::prelude::PlHashMap as HashMap;
 
 use crate::codes::{Insutype, MedGrp};
 use crate::model::Money;
-use crate::model::{Model, PolicyRow, Settlement, prov, tier};
+use crate::model::{Model, PerLine, PerSettlement, PolicyRow, SetlRow, Settlement, prov, tier};
 use crate::scope::{Class, Scope};
 use crate::units::div_round;
 
@@ -117,10 +117,11 @@ pub fn spend_in_order<K: std::hash::Hash + Eq + Clone>(
         .collect()
 }
 
-/// The expected payment of every settlement row (by index).
-pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
+/// The expected payment of every settlement row.
+pub fn compute(model: &Model, scope: &Scope) -> PerSettlement<Expected> {
     let index = PolicyIndex::new(&model.policy);
-    let mut expected = vec![Expected::NotApplied; model.settlements.len()];
+    let mut expected: PerSettlement<Expected> =
+        vec![Expected::NotApplied; model.settlements.len()].into();
     let mut claims = Vec::new();
     let mut rows = Vec::new();
     for &i in &scope.order {
@@ -162,12 +163,12 @@ pub fn compute(model: &Model, scope: &Scope) -> Vec<Expected> {
 
 /// The settlement row each fee line belongs to: by (hospital directory, `setl_id`), the row
 /// that stands for its key (not a DUP001 copy, not excluded, when there is one).
-pub fn attach_lines(model: &Model, scope: &Scope) -> Vec<Option<usize>> {
-    let mut standing: HashMap<(&str, &str), usize> = HashMap::default();
-    for (i, s) in model.settlements.iter().enumerate() {
+pub fn attach_lines(model: &Model, scope: &Scope) -> PerLine<Option<SetlRow>> {
+    let mut standing: HashMap<(&str, &str), SetlRow> = HashMap::default();
+    for (i, s) in model.settlements.iter_enumerated() {
         let key = (s.hospital_dir.as_str(), s.setl_id.as_str());
-        let better = |current: usize| {
-            let rank = |k: usize| (scope.copy_of[k].is_some() || scope.is_excluded(k), k);
+        let better = |current: SetlRow| {
+            let rank = |k: SetlRow| (scope.copy_of[k].is_some() || scope.is_excluded(k), k);
             rank(i) < rank(current)
         };
         match standing.get(&key) {
@@ -179,14 +180,15 @@ pub fn attach_lines(model: &Model, scope: &Scope) -> Vec<Option<usize>> {
     }
     let lines = &model.fee_lines;
     use rayon::prelude::*;
-    (0..lines.len())
+    let owners: Vec<Option<SetlRow>> = (0..lines.len())
         .into_par_iter()
         .map(|k| {
             standing
                 .get(&(&lines.hospital_dir[k], &lines.setl_id[k]))
                 .copied()
         })
-        .collect()
+        .collect();
+    owners.into()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use polars::prelude::{PlHashMap as HashMap, PlSmallStr};
 
 use chrono::NaiveDate;
 
-use crate::model::{Hospital, Money, Settlement};
+use crate::model::{Hospital, Money, PerSettlement, SetlRow, Settlement, TiSlice};
 use crate::units;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +31,10 @@ pub enum ReversalProblem {
     /// REV002: no `init_setl_id`.
     NoOriginalId,
     /// REV002: an earlier reversal line already reversed the original (its index).
-    AlreadyReversed { original: usize, by: usize },
+    AlreadyReversed { original: SetlRow, by: SetlRow },
     /// REV002: money columns that are not the negatives of the original's.
     AmountsDiffer {
-        original: usize,
+        original: SetlRow,
         columns: Vec<&'static str>,
     },
     /// REV002: its original is an entry of the previous ledger that a reversal already
@@ -48,34 +48,34 @@ pub enum ReversalProblem {
 pub struct Scope {
     /// The treatment place of each row: its hospital's `fix_blng_admdvs`, or its own
     /// `mdtrtarea_admvs` when the hospital is not in the registry.
-    pub treatment: Vec<PlSmallStr>,
-    pub class: Vec<Class>,
+    pub treatment: PerSettlement<PlSmallStr>,
+    pub class: PerSettlement<Class>,
     /// DUP001: for a copy, the index of the row that stands for it.
-    pub copy_of: Vec<Option<usize>>,
+    pub copy_of: PerSettlement<Option<SetlRow>>,
     /// For a reversal: its problem, if any.
-    pub reversal_problem: Vec<Option<ReversalProblem>>,
+    pub reversal_problem: PerSettlement<Option<ReversalProblem>>,
     /// A reversed settlement and the reversal that reversed it, each marked; and a
     /// reversal of a ledger entry the fund paid nothing for.
-    pub reversed: Vec<bool>,
+    pub reversed: PerSettlement<bool>,
     /// DUP004: a settlement uploaded again, whose key is an entry of the previous ledger
     /// (SPEC §13). Like a DUP001 copy, no other rule looks at it.
-    pub reupload: Vec<bool>,
+    pub reupload: PerSettlement<bool>,
     /// A reversal that closes an entry of the previous ledger: what the fund paid for it,
     /// which it takes back (SPEC §13 1.).
-    pub ledger_reversal: Vec<Option<i64>>,
+    pub ledger_reversal: PerSettlement<Option<i64>>,
     /// The keys of the entries those reversals close.
     pub closed_entries: Vec<crate::ledger::Key>,
-    /// Row indices "in order": by (`setl_time`, `fixmedins_code`, `setl_id`).
-    pub order: Vec<usize>,
+    /// Rows "in order": by (`setl_time`, `fixmedins_code`, `setl_id`).
+    pub order: Vec<SetlRow>,
 }
 
 impl Scope {
     /// Looked at by the rules of settlements: a settlement, not excluded, not a copy.
-    pub fn is_checked_settlement(&self, i: usize) -> bool {
+    pub fn is_checked_settlement(&self, i: SetlRow) -> bool {
         self.class[i] == Class::Settlement && self.copy_of[i].is_none() && !self.reupload[i]
     }
 
-    pub fn is_excluded(&self, i: usize) -> bool {
+    pub fn is_excluded(&self, i: SetlRow) -> bool {
         matches!(self.class[i], Class::OutsideMonth | Class::SameArea)
     }
 }
@@ -96,23 +96,23 @@ pub fn month_window(month: &str) -> (i64, i64) {
 }
 
 pub fn classify(
-    settlements: &[Settlement],
+    settlements: &TiSlice<SetlRow, Settlement>,
     hospitals: &HashMap<String, Hospital>,
     month: &str,
     previous: &crate::ledger::Ledger,
 ) -> Scope {
     let n = settlements.len();
     let (start, end) = month_window(month);
-    let treatment: Vec<PlSmallStr> = settlements
+    let treatment: PerSettlement<PlSmallStr> = settlements
         .iter()
         .map(|s| match hospitals.get(s.fixmedins_code.as_str()) {
             Some(h) => PlSmallStr::from_str(&h.fix_blng_admdvs),
             None => s.mdtrtarea_admvs.clone(),
         })
         .collect();
-    let class: Vec<Class> = settlements
+    let class: PerSettlement<Class> = settlements
         .iter()
-        .zip(&treatment)
+        .zip(treatment.iter())
         .map(|(s, place)| {
             if s.setl_time < start || s.setl_time > end {
                 Class::OutsideMonth
@@ -127,14 +127,14 @@ pub fn classify(
         .collect();
 
     // Rows by (hospital directory, line): the file order copies and reversals follow.
-    let mut by_file: Vec<usize> = (0..n).collect();
+    let mut by_file: Vec<SetlRow> = settlements.keys().collect();
     by_file.sort_by(|&a, &b| {
         (&settlements[a].hospital_dir, settlements[a].line)
             .cmp(&(&settlements[b].hospital_dir, settlements[b].line))
     });
 
-    let mut copy_of = vec![None; n];
-    let mut first: HashMap<(&str, &str), usize> = HashMap::default();
+    let mut copy_of: PerSettlement<Option<SetlRow>> = vec![None; n].into();
+    let mut first: HashMap<(&str, &str), SetlRow> = HashMap::default();
     for &i in &by_file {
         if matches!(class[i], Class::OutsideMonth | Class::SameArea) {
             continue;
@@ -152,7 +152,8 @@ pub fn classify(
     }
 
     // DUP004: a settlement whose key is an entry of the previous ledger not reversed.
-    let reupload: Vec<bool> = (0..n)
+    let reupload: PerSettlement<bool> = settlements
+        .keys()
         .map(|i| {
             let s = &settlements[i];
             class[i] == Class::Settlement
@@ -164,10 +165,10 @@ pub fn classify(
         })
         .collect();
 
-    let mut reversal_problem = vec![None; n];
-    let mut reversed = vec![false; n];
-    let mut reversed_by: HashMap<usize, usize> = HashMap::default();
-    let mut ledger_reversal = vec![None; n];
+    let mut reversal_problem: PerSettlement<Option<ReversalProblem>> = vec![None; n].into();
+    let mut reversed: PerSettlement<bool> = vec![false; n].into();
+    let mut reversed_by: HashMap<SetlRow, SetlRow> = HashMap::default();
+    let mut ledger_reversal: PerSettlement<Option<i64>> = vec![None; n].into();
     let mut closed_entries: Vec<crate::ledger::Key> = Vec::new();
     let mut closed: polars::prelude::PlHashSet<crate::ledger::Key> = Default::default();
     for &i in &by_file {
@@ -226,7 +227,7 @@ pub fn classify(
         reversed[i] = true;
     }
 
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<SetlRow> = settlements.keys().collect();
     use rayon::prelude::*;
     order.par_sort_by(|&a, &b| {
         let (x, y) = (&settlements[a], &settlements[b]);

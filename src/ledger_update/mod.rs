@@ -328,14 +328,15 @@ pub fn is_overdue(entry: &Entry, month: &str, config: &Config) -> bool {
 pub fn opened(
     model: &crate::model::Model,
     scope: &crate::scope::Scope,
-    rows: &[crate::clearing::RowOutcome],
+    rows: &crate::model::TiSlice<crate::model::SetlRow, crate::clearing::RowOutcome>,
     findings: &[crate::rules::Finding],
     month: &str,
 ) -> Vec<Entry> {
     use crate::clearing::Status;
     use crate::config::Level;
     // Per row: its hold and deduct rule codes, and what its deduct findings claim.
-    let mut rules: BTreeMap<usize, (std::collections::BTreeSet<&str>, i64)> = BTreeMap::new();
+    let mut rules: BTreeMap<crate::model::SetlRow, (std::collections::BTreeSet<&str>, i64)> =
+        BTreeMap::new();
     for f in findings {
         let Some(i) = f.row else { continue };
         match f.level {
@@ -351,7 +352,7 @@ pub fn opened(
         }
     }
     let mut entries = Vec::new();
-    for (i, s) in model.settlements.iter().enumerate() {
+    for (i, s) in model.settlements.iter_enumerated() {
         if !scope.is_checked_settlement(i) {
             continue;
         }

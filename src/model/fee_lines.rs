@@ -42,6 +42,14 @@ impl TextColumn {
     }
 }
 
+impl std::ops::Index<LineRow> for TextColumn {
+    type Output = str;
+
+    fn index(&self, k: LineRow) -> &str {
+        &self[k.0]
+    }
+}
+
 impl std::ops::Index<usize> for TextColumn {
     type Output = str;
 
@@ -99,6 +107,14 @@ impl CodeColumn {
     }
 }
 
+impl std::ops::Index<LineRow> for CodeColumn {
+    type Output = str;
+
+    fn index(&self, k: LineRow) -> &str {
+        &self[k.0]
+    }
+}
+
 impl std::ops::Index<usize> for CodeColumn {
     type Output = str;
 
@@ -110,23 +126,23 @@ impl std::ops::Index<usize> for CodeColumn {
 /// The fee lines, column by column (they are the largest table: no row structs).
 pub struct FeeLines {
     pub hospital_dir: CodeColumn,
-    pub line: Vec<i64>,
+    pub line: PerLine<i64>,
     pub setl_id: TextColumn,
     pub feedetl_sn: TextColumn,
-    pub fee_ocur_day: Vec<i32>,
+    pub fee_ocur_day: PerLine<i32>,
     pub med_list_codg: CodeColumn,
     /// Units of 0.0001.
-    pub cnt: Vec<i64>,
+    pub cnt: PerLine<i64>,
     /// Units of 0.000001.
-    pub pric: Vec<i64>,
-    pub det_item_fee_sumamt: Vec<i64>,
+    pub pric: PerLine<i64>,
+    pub det_item_fee_sumamt: PerLine<i64>,
     pub chrgitm_lv: CodeColumn,
     /// Units of 0.0001.
-    pub selfpay_prop: Vec<i64>,
-    pub fulamt_ownpay_amt: Vec<i64>,
-    pub overlmt_amt: Vec<i64>,
-    pub preselfpay_amt: Vec<i64>,
-    pub inscp_scp_amt: Vec<i64>,
+    pub selfpay_prop: PerLine<i64>,
+    pub fulamt_ownpay_amt: PerLine<i64>,
+    pub overlmt_amt: PerLine<i64>,
+    pub preselfpay_amt: PerLine<i64>,
+    pub inscp_scp_amt: PerLine<i64>,
 }
 
 /// What one fee-line column becomes.
@@ -214,7 +230,7 @@ impl FeeLines {
             code("chrgitm_lv"),
         );
         let mut number = |name: &str| match take(name) {
-            Built::Numbers(v) => v,
+            Built::Numbers(v) => PerLine::from(v),
             _ => unreachable!("{name} is a number column"),
         };
         FeeLines {
@@ -241,6 +257,11 @@ impl FeeLines {
 
     pub fn len(&self) -> usize {
         self.setl_id.len()
+    }
+
+    /// Every line, in order.
+    pub fn rows(&self) -> impl Iterator<Item = LineRow> + use<> {
+        (0..self.len()).map(LineRow)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -318,10 +339,10 @@ mod tests {
         assert_eq!(&lines.feedetl_sn[1], "2");
         assert_eq!(&lines.med_list_codg[2], "XA1");
         assert_eq!(&lines.chrgitm_lv[1], "02");
-        assert_eq!(lines.line, [2, 3, 2]);
-        assert_eq!(lines.fee_ocur_day, [0, 1, 2]);
-        assert_eq!(lines.det_item_fee_sumamt, [100, 400, 150]);
-        assert_eq!(lines.preselfpay_amt, [0, 40, 0]);
-        assert_eq!(lines.inscp_scp_amt, [100, 360, 0]);
+        assert_eq!(lines.line.raw, [2, 3, 2]);
+        assert_eq!(lines.fee_ocur_day.raw, [0, 1, 2]);
+        assert_eq!(lines.det_item_fee_sumamt.raw, [100, 400, 150]);
+        assert_eq!(lines.preselfpay_amt.raw, [0, 40, 0]);
+        assert_eq!(lines.inscp_scp_amt.raw, [100, 360, 0]);
     }
 }

@@ -18,12 +18,14 @@ use crate::ingest::Month;
 mod fee_lines;
 mod money;
 mod reference;
+mod rows;
 
 pub use fee_lines::{CodeColumn, FeeLines, TextColumn};
 pub use money::{Amounts, Money};
 pub use reference::{
     Catalogue, CatalogueItem, PolicyRow, catalogue, catalogue_item, policy, tier, ytd,
 };
+pub use rows::{FilingRow, LineRow, PerLine, PerSettlement, SetlRow, TiSlice, TiVec};
 
 /// A text column's values, each through `f` (nulls stay `None`).
 pub(super) fn texts<T: Clone>(
@@ -154,7 +156,7 @@ impl Settlement {
     }
 }
 
-pub fn settlements(frame: &DataFrame) -> Vec<Settlement> {
+pub fn settlements(frame: &DataFrame) -> PerSettlement<Settlement> {
     let n = frame.height();
     let dir = required_smalls(frame, "hospital_dir");
     let line = ints(frame, "line");
@@ -221,7 +223,7 @@ impl Filing {
     }
 }
 
-pub fn filings(frame: &DataFrame) -> Vec<Filing> {
+pub fn filings(frame: &DataFrame) -> TiVec<FilingRow, Filing> {
     let sn = required_smalls(frame, "trt_dcla_detl_sn");
     let psn = required_smalls(frame, "psn_no");
     let certno = smalls(frame, "certno");
@@ -341,7 +343,7 @@ pub fn region_names(frame: &DataFrame) -> BTreeMap<String, String> {
 
 /// What the rules read of a month.
 pub struct Model {
-    pub settlements: Vec<Settlement>,
+    pub settlements: PerSettlement<Settlement>,
     pub fee_lines: FeeLines,
     /// (hospital directory, raw `setl_id`) of the rejected fee lines.
     pub rejected_fee_lines: HashSet<(String, String)>,
@@ -349,7 +351,7 @@ pub struct Model {
     pub policy: Vec<PolicyRow>,
     pub ytd: HashMap<(String, Insutype, MedGrp), (i64, i64)>,
     pub summary: DataFrame,
-    pub filings: Vec<Filing>,
+    pub filings: TiVec<FilingRow, Filing>,
     pub hospitals: HashMap<String, Hospital>,
     pub enrollment: Option<HashMap<(PlSmallStr, Insutype), Vec<Enrollment>>>,
     pub opsp_diseases: HashSet<(String, String)>,

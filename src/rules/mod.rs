@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::Lang;
 use crate::config::{Config, Level};
 use crate::matching::Outcome;
-use crate::model::{CatalogueItem, Filing, Model, Settlement, prov};
+use crate::model::{CatalogueItem, Filing, LineRow, Model, SetlRow, Settlement, TiSlice, prov};
 use crate::payment::Expected;
 use crate::scope::Scope;
 
@@ -45,7 +45,7 @@ pub struct Finding {
     pub detail: String,
     /// The settlement row it is about, for later stages (not written).
     #[serde(skip)]
-    pub row: Option<usize>,
+    pub row: Option<SetlRow>,
 }
 
 /// Findings through serde (a stage keeps a part's, SPEC §14), the rule by its code.
@@ -101,7 +101,7 @@ pub mod stored {
 
 impl Finding {
     /// A finding of `rule` about settlement row `i`; a hold carries its fund payment.
-    pub fn settlement(rule: &Rule, ctx: &Context, i: usize, detail: String) -> Finding {
+    pub fn settlement(rule: &Rule, ctx: &Context, i: SetlRow, detail: String) -> Finding {
         Finding::settlement_at(rule, rule.level, ctx, i, detail)
     }
 
@@ -110,7 +110,7 @@ impl Finding {
         rule: &Rule,
         level: Level,
         ctx: &Context,
-        i: usize,
+        i: SetlRow,
         detail: String,
     ) -> Finding {
         let s = &ctx.model.settlements[i];
@@ -172,13 +172,13 @@ impl Finding {
 pub struct Context<'a> {
     pub model: &'a Model,
     pub scope: &'a Scope,
-    pub outcomes: &'a [Outcome],
+    pub outcomes: &'a TiSlice<SetlRow, Outcome>,
     /// §6's expected payment of each settlement row.
-    pub expected: &'a [Expected],
+    pub expected: &'a TiSlice<SetlRow, Expected>,
     /// The settlement row each fee line belongs to.
-    pub line_owner: &'a [Option<usize>],
+    pub line_owner: &'a TiSlice<LineRow, Option<SetlRow>>,
     /// The treatment-place catalogue row of each fee line valid on its date.
-    pub line_item: &'a [Option<&'a CatalogueItem>],
+    pub line_item: &'a TiSlice<LineRow, Option<&'a CatalogueItem>>,
     pub config: &'a Config,
     pub lang: Lang,
     pub month: &'a str,
@@ -197,8 +197,8 @@ impl Context<'_> {
 
     /// Fee lines looked at (SPEC §12): those of settlements that are not excluded, not
     /// copies, not reversals; with the index of their settlement.
-    pub fn checked_lines(&self) -> impl Iterator<Item = (usize, usize)> {
-        self.line_owner.iter().enumerate().filter_map(|(k, owner)| {
+    pub fn checked_lines(&self) -> impl Iterator<Item = (LineRow, SetlRow)> {
+        self.line_owner.iter_enumerated().filter_map(|(k, owner)| {
             owner
                 .filter(|&i| self.scope.is_checked_settlement(i))
                 .map(|i| (k, i))
@@ -209,8 +209,8 @@ impl Context<'_> {
     pub fn line_finding(
         &self,
         rule: &Rule,
-        k: usize,
-        i: usize,
+        k: LineRow,
+        i: SetlRow,
         amount: Option<i64>,
         detail: String,
     ) -> Finding {
@@ -221,11 +221,10 @@ impl Context<'_> {
     }
 
     /// Rows looked at by the settlement rules, in row order.
-    pub fn checked_settlements(&self) -> impl Iterator<Item = (usize, &Settlement)> {
+    pub fn checked_settlements(&self) -> impl Iterator<Item = (SetlRow, &Settlement)> {
         self.model
             .settlements
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .filter(|(i, _)| self.scope.is_checked_settlement(*i))
     }
 }

@@ -3,6 +3,7 @@
 
 use yidi::codes::{ClrType, Insutype, MedType, RlocRea};
 use yidi::matching::{FilingIndex, Outcome, match_settlement};
+use yidi::model::TiSlice;
 use yidi::model::{Filing, Settlement};
 use yidi::units::{days_since_epoch, millis_since_epoch, parse_date, parse_time};
 
@@ -56,12 +57,13 @@ fn filing(sn: &str, rloc: &str, begin: &str, end: Option<&str>) -> Filing {
 }
 
 fn outcome(s: &Settlement, filings: &[Filing]) -> Outcome {
+    let filings = TiSlice::from_ref(filings);
     match_settlement(s, "440100", filings, &FilingIndex::new(filings))
 }
 
 fn matched_sn(s: &Settlement, filings: &[Filing]) -> String {
     match outcome(s, filings) {
-        Outcome::Matched(i) => filings[i].trt_dcla_detl_sn.to_string(),
+        Outcome::Matched(i) => filings[i.0].trt_dcla_detl_sn.to_string(),
         other => panic!("expected a match, got {other:?}"),
     }
 }
@@ -78,7 +80,7 @@ fn failed(s: &Settlement, filings: &[Filing]) -> (&'static str, Option<String>) 
                 yidi::matching::NoValidFiling::OtherArea => "FIL006",
                 yidi::matching::NoValidFiling::None => "FIL001",
             },
-            filing.map(|i| filings[i].trt_dcla_detl_sn.to_string()),
+            filing.map(|i| filings[i.0].trt_dcla_detl_sn.to_string()),
         ),
         other => panic!("expected a failure, got {other:?}"),
     }

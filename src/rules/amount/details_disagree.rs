@@ -19,14 +19,18 @@
 //! # 说明
 //! 费用明细合计与结算单不一致、无明细或明细被拒收：暂缓拨付。
 
-use crate::model::Money;
+use crate::model::{Money, PerSettlement};
 use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     let n = ctx.model.settlements.len();
-    let (mut count, mut total, mut inscp) = (vec![0u64; n], vec![0i64; n], vec![0i64; n]);
+    let (mut count, mut total, mut inscp): (
+        PerSettlement<u64>,
+        PerSettlement<i64>,
+        PerSettlement<i64>,
+    ) = (vec![0; n].into(), vec![0; n].into(), vec![0; n].into());
     for (k, i) in ctx.checked_lines() {
         count[i] += 1;
         total[i] += lines.det_item_fee_sumamt[k];

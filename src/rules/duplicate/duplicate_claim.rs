@@ -21,11 +21,11 @@
 use polars::prelude::PlHashMap as HashMap;
 
 use crate::codes::MedType;
-use crate::model::Money;
+use crate::model::{Money, SetlRow};
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    let mut first: HashMap<(&str, &str, MedType, i32, i32, i64), usize> = HashMap::default();
+    let mut first: HashMap<(&str, &str, MedType, i32, i32, i64), SetlRow> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
         if !ctx.scope.is_checked_settlement(i) || ctx.scope.reversed[i] {

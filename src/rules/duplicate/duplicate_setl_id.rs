@@ -21,7 +21,9 @@
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    (0..ctx.model.settlements.len())
+    ctx.model
+        .settlements
+        .keys()
         .filter_map(|i| {
             let first = ctx.scope.copy_of[i]?;
             let kept = &ctx.model.settlements[first];

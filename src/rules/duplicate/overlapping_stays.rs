@@ -23,10 +23,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::SetlRow;
 use crate::rules::{Context, Finding, Rule, day};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    let mut stays: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    let mut stays: BTreeMap<&str, Vec<(SetlRow, usize)>> = BTreeMap::new();
     for (rank, &i) in ctx.scope.order.iter().enumerate() {
         let s = &ctx.model.settlements[i];
         if ctx.scope.is_checked_settlement(i) && !ctx.scope.reversed[i] && s.is_inpatient() {

@@ -25,7 +25,7 @@
 use crate::rules::{Context, Finding, Rule};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    (0..ctx.model.settlements.len())
+    ctx.model.settlements.keys()
         .filter(|&i| ctx.scope.reupload[i])
         .filter_map(|i| {
             let s = &ctx.model.settlements[i];

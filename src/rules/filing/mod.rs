@@ -11,18 +11,17 @@ pub mod single_use_filing_reused;
 
 use super::{Context, Finding, Rule};
 use crate::matching::{NoValidFiling, Outcome};
-use crate::model::{Filing, Settlement};
+use crate::model::{Filing, SetlRow, Settlement};
 
 /// The hold findings (of `rule`) of the settlements whose matching failed for `reason`.
 fn failed_with(
     ctx: &Context,
     rule: &Rule,
     reason: NoValidFiling,
-    detail: impl Fn(usize, &Settlement, Option<&Filing>) -> String,
+    detail: impl Fn(SetlRow, &Settlement, Option<&Filing>) -> String,
 ) -> Vec<Finding> {
     ctx.outcomes
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .filter_map(|(i, outcome)| match outcome {
             Outcome::Failed {
                 reason: why,

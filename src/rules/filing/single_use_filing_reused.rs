@@ -24,11 +24,11 @@ use polars::prelude::PlHashMap as HashMap;
 
 use crate::codes::RlocRea;
 use crate::matching::Outcome;
-use crate::model::prov;
+use crate::model::{FilingRow, SetlRow, prov};
 use crate::rules::{Context, Finding, Rule, time};
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    let mut first_use: HashMap<usize, usize> = HashMap::default();
+    let mut first_use: HashMap<FilingRow, SetlRow> = HashMap::default();
     let mut findings = Vec::new();
     for &i in &ctx.scope.order {
         let Outcome::Matched(f) = ctx.outcomes[i] else {

@@ -14,7 +14,7 @@ use crate::payment::Expected;
 use crate::rules::Context;
 
 /// Checked settlements with §6's expected payment: (row, expected, paid).
-pub fn recomputed<'c>(ctx: &'c Context) -> impl Iterator<Item = (usize, i64, i64)> + 'c {
+pub fn recomputed<'c>(ctx: &'c Context) -> impl Iterator<Item = (SetlRow, i64, i64)> + 'c {
     ctx.checked_settlements()
         .filter_map(|(i, s)| match ctx.expected[i] {
             Expected::Hifp(expected) => Some((i, expected, s.amount(Money::HifpPay))),
@@ -23,7 +23,7 @@ pub fn recomputed<'c>(ctx: &'c Context) -> impl Iterator<Item = (usize, i64, i64
 }
 
 /// The `amount_tolerance` of a settlement's insured province, fen.
-pub fn tolerance(ctx: &Context, i: usize) -> i64 {
+pub fn tolerance(ctx: &Context, i: SetlRow) -> i64 {
     let s = &ctx.model.settlements[i];
     ctx.config
         .for_province(crate::model::prov(&s.insuplc_admdvs))
@@ -31,7 +31,7 @@ pub fn tolerance(ctx: &Context, i: usize) -> i64 {
 }
 
 use crate::model::Money;
-use crate::model::{Settlement, prov};
+use crate::model::{SetlRow, Settlement, prov};
 
 /// Insured province and treatment province differ.
 pub fn cross_province(s: &Settlement, treatment: &str) -> bool {

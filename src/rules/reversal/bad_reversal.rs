@@ -23,7 +23,8 @@ use crate::scope::ReversalProblem;
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let settlements = &ctx.model.settlements;
-    (0..settlements.len())
+    settlements
+        .keys()
         .filter_map(|i| {
             let detail = match ctx.scope.reversal_problem[i].as_ref()? {
                 ReversalProblem::OriginalNotInMonth => return None,

@@ -22,7 +22,7 @@ use crate::rules::{Context, Finding, Rule};
 use crate::scope::ReversalProblem;
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    (0..ctx.model.settlements.len())
+    ctx.model.settlements.keys()
         .filter(|&i| ctx.scope.reversal_problem[i] == Some(ReversalProblem::OriginalNotInMonth))
         .map(|i| {
             let s = &ctx.model.settlements[i];

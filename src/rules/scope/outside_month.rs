@@ -22,7 +22,9 @@ use crate::rules::{Context, Finding, Rule, time};
 use crate::scope::Class;
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    (0..ctx.model.settlements.len())
+    ctx.model
+        .settlements
+        .keys()
         .filter(|&i| ctx.scope.class[i] == Class::OutsideMonth)
         .map(|i| {
             let when = time(ctx.model.settlements[i].setl_time);

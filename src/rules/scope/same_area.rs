@@ -23,7 +23,9 @@ use crate::rules::{Context, Finding, Rule};
 use crate::scope::Class;
 
 pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
-    (0..ctx.model.settlements.len())
+    ctx.model
+        .settlements
+        .keys()
         .filter(|&i| ctx.scope.class[i] == Class::SameArea)
         .map(|i| {
             let area = &ctx.scope.treatment[i];

@@ -29,6 +29,8 @@
 //! - `robust`: one broken file never stops the month — directories set aside, values too
 //!   long, late NUL bytes, physical lines on the streamed registry, cut pipes, `query
 //!   --output` written whole.
+//! - `layers`: every import in `src/` runs down the README's layer map (no circle, none
+//!   running back up) and no source file is over 600 lines.
 //! - `fuzz`: random damage to every kind of input file never panics, exits only as SPEC
 //!   §10 allows, and the counts add up (`YIDI_FUZZ_CASES` sets how many cases).
 
@@ -38,6 +40,7 @@ mod deploy;
 mod fuzz;
 mod generate;
 mod ingest;
+mod layers;
 mod ledger;
 mod matching;
 mod payment;

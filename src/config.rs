@@ -372,7 +372,7 @@ mod tests {
         // Rule codes are the catalogue's to know: checked against it, naming the table.
         let config = Config::parse("[province.22]\ndisabled_rules = [\"CAT999\"]\n").unwrap();
         let error = config
-            .check_rules(&|code| code == "CAT001")
+            .check_rules(&|code| code == "XYZ001")
             .unwrap_err()
             .to_string();
         assert!(

@@ -465,7 +465,12 @@ mod tests {
             fund_pay_sumamt: amount.max(deductions),
             paid: 0,
             deductions: if kind == Kind::Hold { deductions } else { 0 },
-            rules: "FIL001".to_owned(),
+            // A hold rule of the registry (codes are written once, there).
+            rules: crate::rules::RULES
+                .iter()
+                .find(|r| r.level == crate::config::Level::Hold)
+                .map(|r| r.code.to_owned())
+                .unwrap_or_default(),
             last_event: (kind == Kind::Closed).then_some(Event::Paid),
             last_event_month: (kind == Kind::Closed).then(|| month.to_owned()),
         }

@@ -1,6 +1,7 @@
 //! The house as layers: every `crate::` reference in `src/` (outside test modules and
 //! comments) runs down the layer map the README draws, so there is no import circle and
-//! none running back up; and no source file is over 600 lines.
+//! none running back up; no source file is over 600 lines; and a rule's code is written
+//! once, in its registry line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -135,4 +136,37 @@ fn the_reference_reader_sees_paths_and_groups_but_not_comments() {
                 #[cfg(test)]\nmod tests { use crate::generate; }";
     let found: Vec<String> = references(text).into_iter().collect();
     assert_eq!(found, ["clearing", "model", "rules", "units"]);
+}
+
+#[test]
+fn each_rule_code_is_written_once_in_src_outside_the_generator() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let texts: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .filter(|f| module_of(&src, f) != "generate")
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            (f, text)
+        })
+        .collect();
+    for rule in yidi::rules::RULES {
+        let quoted = format!("\"{}\"", rule.code);
+        let places: Vec<String> = texts
+            .iter()
+            .flat_map(|(f, text)| {
+                text.lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.contains(&quoted))
+                    .map(move |(n, _)| format!("{}:{}", f.display(), n + 1))
+            })
+            .collect();
+        assert_eq!(places.len(), 1, "{} is written at {places:?}", rule.code);
+        assert!(
+            places[0].contains("rules/mod.rs"),
+            "{} at {places:?}",
+            rule.code
+        );
+    }
 }

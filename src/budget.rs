@@ -47,6 +47,15 @@ impl Budget {
         (self.bytes / 16) as usize
     }
 
+    /// Bytes of the parts' typed rows `yidi run` keeps in memory beside their files (each
+    /// of the exports' and the registry's), as polars estimates them: a month that fits is
+    /// checked from memory. An eighth: what is held shares the buffers of the batches it
+    /// was cut from, which the estimate does not see whole (a province month held whole
+    /// under an 8GiB budget peaked at 9.6 GiB, 2.8 GiB read back).
+    pub fn held_bytes(self) -> usize {
+        (self.bytes / 8) as usize
+    }
+
     /// Rows of the filing registry parsed and routed at a time.
     pub fn filing_chunk_rows(self) -> usize {
         ((self.bytes / 4096) as usize).next_power_of_two()

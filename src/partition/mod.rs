@@ -22,6 +22,9 @@ use crate::model::prov;
 use crate::output::OutputFile;
 use crate::output::table::ParquetSink;
 
+mod held;
+pub use held::{Found, Held, stack};
+
 /// A part's waiting rows are written as a row group once there are this many.
 pub const GROUP_ROWS: usize = 1 << 17;
 
@@ -41,6 +44,8 @@ pub struct Spill {
     /// largest are written first (a part of 30 000 settlements would otherwise wait to the
     /// end).
     waiting_bytes: usize,
+    /// The rows also kept in memory, while the month fits.
+    held: Held,
 }
 
 /// What [`Spill`] wrote.
@@ -50,6 +55,8 @@ pub struct Spilled {
     /// Settlement rows of each `fixmedins_code`.
     pub by_hospital: BTreeMap<PlSmallStr, usize>,
     pub outputs: Vec<OutputFile>,
+    /// The parts' rows in memory (table 0 settlements, 1 fee lines), when they fit.
+    pub held: Held,
 }
 
 /// The insured province of each settlement row of one hospital (rows in file order): the
@@ -189,7 +196,13 @@ fn part_path(root: &Path, table: Table, part: &str) -> PathBuf {
 }
 
 impl Spill {
-    pub fn new(root: &Path, budget: crate::budget::Budget) -> Result<Spill, OutputError> {
+    /// The parts of a run under `root`; with `hold`, its rows are also kept in memory while
+    /// they fit the budget.
+    pub fn new(
+        root: &Path,
+        budget: crate::budget::Budget,
+        hold: bool,
+    ) -> Result<Spill, OutputError> {
         for table in TABLES {
             let dir = root.join("inputs").join(table.name());
             std::fs::create_dir_all(&dir).map_err(|e| OutputError::io(&dir, e))?;
@@ -199,6 +212,7 @@ impl Spill {
             sinks: BTreeMap::new(),
             by_hospital: BTreeMap::new(),
             waiting_bytes: budget.waiting_bytes(),
+            held: Held::up_to(hold.then(|| budget.held_bytes())),
         })
     }
 
@@ -253,6 +267,7 @@ impl Spill {
         drop((setlinfo, feedetail));
         for (k, pieces) in [setl_pieces?, line_pieces?].into_iter().enumerate() {
             for (part, piece) in pieces {
+                self.held.keep(&part, k, &piece);
                 self.sink(&part, k, &piece)?.push(piece)?;
             }
         }
@@ -333,6 +348,7 @@ impl Spill {
             parts,
             by_hospital: self.by_hospital,
             outputs,
+            held: self.held,
         })
     }
 }
@@ -371,16 +387,21 @@ pub struct FilingSpill {
     root: PathBuf,
     masked: Option<ParquetSink<Scale>>,
     parts: BTreeMap<PlSmallStr, ParquetSink<Scale>>,
+    /// The parts' filings also kept in memory (unmasked), while they fit.
+    held: Held,
 }
 
 impl FilingSpill {
-    pub fn new(root: &Path) -> Result<FilingSpill, OutputError> {
+    /// The registry's files under `root`; its parts' rows also kept in memory up to `hold`
+    /// bytes.
+    pub fn new(root: &Path, hold: Option<usize>) -> Result<FilingSpill, OutputError> {
         let dir = root.join(FILING_PARTS);
         std::fs::create_dir_all(&dir).map_err(|e| OutputError::io(&dir, e))?;
         Ok(FilingSpill {
             root: root.to_owned(),
             masked: None,
             parts: BTreeMap::new(),
+            held: Held::up_to(hold),
         })
     }
 
@@ -420,6 +441,7 @@ impl FilingSpill {
                 let sink = Self::create(&path, &piece, false)?;
                 self.parts.insert(part.clone(), sink);
             }
+            self.held.keep(&part, 0, &piece);
             self.parts.get_mut(&part).expect("just made").push(piece)?;
             due.push(part);
         }
@@ -440,8 +462,9 @@ impl FilingSpill {
         parts.and(masked)
     }
 
-    /// Finishes the files: the parts (sorted) and the masked file's manifest entry.
-    pub fn finish(self) -> Result<(Vec<PlSmallStr>, OutputFile), OutputError> {
+    /// Finishes the files: the parts (sorted), the masked file's manifest entry, and the
+    /// parts' filings held in memory.
+    pub fn finish(self) -> Result<(Vec<PlSmallStr>, OutputFile, Held), OutputError> {
         let root = self.root;
         let names: Vec<PlSmallStr> = self.parts.keys().cloned().collect();
         for (_, sink) in self.parts {
@@ -451,7 +474,7 @@ impl FilingSpill {
             Some(sink) => sink.finish(&root)?,
             None => unreachable!("the registry's last chunk is always handed on"),
         };
-        Ok((names, masked))
+        Ok((names, masked, self.held))
     }
 }
 

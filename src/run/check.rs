@@ -14,6 +14,7 @@ use crate::ingest::{self, Month, Table};
 use crate::ledger::{self, Ledger};
 use crate::ledger_update;
 use crate::output::key_ranges::{self, KeyRanges};
+use crate::partition::{Found, Held};
 use crate::progress::Progress;
 use crate::rules::{self, Finding, Gathered};
 use crate::units;
@@ -97,36 +98,66 @@ pub trait PartRows: Sync {
     fn read(&self, part: &str) -> Result<PartFrames, OutputError>;
     /// A part's settlement rows and fee lines, about (small parts are checked in pairs).
     fn rows(&self, part: &str) -> usize;
+    /// Where the parts come from, for the log.
+    fn whence(&self) -> &'static str;
 }
 
 /// A part's settlement rows, fee lines and filings.
 pub type PartFrames = (DataFrame, DataFrame, Option<DataFrame>);
 
-/// The parts a run spilled into its staging directory.
+/// The parts a run spilled into its staging directory, and held in memory while the
+/// month fit its budget.
 struct Spilled<'a> {
     dir: &'a Path,
     parts: &'a BTreeMap<PlSmallStr, usize>,
+    /// Settlements (table 0) and fee lines (1).
+    held: std::sync::Mutex<Held>,
+    filings: std::sync::Mutex<Held>,
 }
 
 impl PartRows for Spilled<'_> {
     fn read(&self, part: &str) -> Result<PartFrames, OutputError> {
-        let (setlinfo, feedetail) = if self.parts.contains_key(part) {
-            partition::read_part(self.dir, part)?
-        } else {
-            (
-                ingest::empty_hospital_frame(Table::Setlinfo),
-                ingest::empty_hospital_frame(Table::Feedetail),
-            )
+        // The pieces are taken under the lock and stacked after it (stacking runs on
+        // polars' threads, which may take up the other part's read meanwhile).
+        let inputs = || OutputError::io(self.dir.join("inputs"), "a part held in memory");
+        let stacked = |pieces| {
+            partition::stack(pieces).map_err(|e| OutputError::io(self.dir.join("inputs"), e))
         };
-        Ok((
-            setlinfo,
-            feedetail,
-            partition::read_filings(self.dir, part)?,
-        ))
+        let empty = ingest::empty_hospital_frame;
+        let (setlinfo, feedetail) = if !self.parts.contains_key(part) {
+            (empty(Table::Setlinfo), empty(Table::Feedetail))
+        } else {
+            let mut held = self.held.lock().map_err(|_| inputs())?;
+            let tables = (held.take(part, 0), held.take(part, 1));
+            drop(held);
+            match tables {
+                (Found::Held(setlinfo), Found::Held(feedetail)) => (
+                    stacked(setlinfo)?.unwrap_or_else(|| empty(Table::Setlinfo)),
+                    stacked(feedetail)?.unwrap_or_else(|| empty(Table::Feedetail)),
+                ),
+                _ => partition::read_part(self.dir, part)?,
+            }
+        };
+        let held = self.filings.lock().map_err(|_| inputs())?.take(part, 0);
+        let filings = match held {
+            Found::Held(pieces) => stacked(pieces)?,
+            Found::Spilled => partition::read_filings(self.dir, part)?,
+        };
+        Ok((setlinfo, feedetail, filings))
     }
 
     fn rows(&self, part: &str) -> usize {
         self.parts.get(part).copied().unwrap_or(0)
+    }
+
+    fn whence(&self) -> &'static str {
+        let holds = |held: &std::sync::Mutex<Held>| held.lock().is_ok_and(|h| h.holds());
+        match (holds(&self.held), holds(&self.filings)) {
+            (true, true) => "held in memory",
+            (true, false) => "settlements held in memory, filings read back",
+            (false, true) => "settlements read back, filings held in memory",
+            (false, false) => "read back from their files",
+        }
     }
 }
 
@@ -227,7 +258,8 @@ pub fn check(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn check_parts(
     month: &Month,
-    spilled: &partition::Spilled,
+    spilled: &mut partition::Spilled,
+    held_filings: Held,
     filing_parts: &[PlSmallStr],
     dir: &Path,
     options: &MonthOptions,
@@ -242,6 +274,8 @@ pub(super) fn check_parts(
     let source = Spilled {
         dir,
         parts: &spilled.parts,
+        held: std::sync::Mutex::new(std::mem::take(&mut spilled.held)),
+        filings: std::sync::Mutex::new(held_filings),
     };
     // Each part's settlements go to their key ranges at once (a national month's would
     // not fit in memory together).
@@ -324,7 +358,11 @@ pub fn check_each(
             }
         }
     }
-    stage.finish(&format!("{} parts by insured province", names.len()));
+    stage.finish(&format!(
+        "{} parts by insured province, {}",
+        names.len(),
+        source.whence()
+    ));
     Ok(())
 }
 

@@ -203,8 +203,13 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let dir = staging.path();
     // Each hospital's rows, and the filings, go to their insured province's part as they
     // are read.
-    let mut spill = partition::Spill::new(dir, month_options.budget)?;
-    let mut filing_spill = partition::FilingSpill::new(dir)?;
+    // And they are kept in memory too while they fit the budget: then each part is checked
+    // from there, not read back.
+    // (`YIDI_HOLD=0`, for the tests only, holds nothing: every part is read back.)
+    let budget = month_options.budget;
+    let hold = std::env::var_os("YIDI_HOLD").is_none_or(|v| v != "0");
+    let mut spill = partition::Spill::new(dir, budget, hold)?;
+    let mut filing_spill = partition::FilingSpill::new(dir, hold.then(|| budget.held_bytes()))?;
     let mut month = ingest::read_month_into(
         &month_options.month_dir,
         month_options.read_options(),
@@ -230,7 +235,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     let stage = progress.stage("inputs", 0, "tables");
     let mut spilled = spill.finish()?;
     let mut inputs = std::mem::take(&mut spilled.outputs);
-    let (filing_parts, filings) = filing_spill.finish()?;
+    let (filing_parts, filings, held_filings) = filing_spill.finish()?;
     inputs.push(filings);
     inputs.extend(write_inputs(dir, &month)?);
     stage.finish(&format!(
@@ -240,7 +245,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     ));
     let checked = check_parts(
         &month,
-        &spilled,
+        &mut spilled,
+        held_filings,
         &filing_parts,
         dir,
         month_options,

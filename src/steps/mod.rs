@@ -593,4 +593,8 @@ impl crate::run::PartRows for SliceRows<'_> {
     fn rows(&self, part: &str) -> usize {
         self.stage.rows(part)
     }
+
+    fn whence(&self) -> &'static str {
+        "read from the stage's slices"
+    }
 }

@@ -52,9 +52,10 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         .join(slice_name(slice.index, slice.count));
     let step = StepDir::new(&target)?;
     let dir = step.path().to_owned();
-    let mut spill = partition::Spill::new(&dir, month_options.budget)?;
+    // A stage is for other machines: nothing held in memory.
+    let mut spill = partition::Spill::new(&dir, month_options.budget, false)?;
     let mut filing_spill = if slice.reads_common() {
-        Some(partition::FilingSpill::new(&dir)?)
+        Some(partition::FilingSpill::new(&dir, None)?)
     } else {
         None
     };
@@ -101,7 +102,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
     write_packed(&dir.join("slice.msgpack"), &record)?;
     write_frame(&dir.join("summary.parquet"), &month.summary)?;
     if let (Some(filings), Some(previous)) = (filing_spill, &previous) {
-        let (filing_parts, _) = filings.finish()?;
+        let (filing_parts, _, _) = filings.finish()?;
         let common = dir.join("common");
         std::fs::create_dir_all(&common).map_err(|e| crate::error::OutputError::io(&common, e))?;
         for table in Table::ALL.into_iter().filter(|t| !t.per_hospital()) {

@@ -371,3 +371,22 @@ fn a_step_rerun_writes_the_same_bytes_and_a_killed_step_is_not_taken_for_finishe
     std::fs::create_dir_all(stage.join("check/.36.tmp-killed")).unwrap();
     merge(&stage, &dir.path().join("out")).success();
 }
+
+#[test]
+fn a_run_checks_its_parts_from_memory_when_they_fit_and_from_their_files_otherwise_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let month = generated(&tmp.path().join("month"), 11, 1500);
+    let (held, spilled) = (tmp.path().join("held"), tmp.path().join("spilled"));
+    let log = |out: &Path, hold: &str| {
+        let assert = yidi()
+            .env("YIDI_HOLD", hold)
+            .args(["run", month.to_str().unwrap(), "--no-previous", "--out"])
+            .arg(out)
+            .assert()
+            .code(predicates::ord::le(1));
+        String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+    };
+    assert!(log(&held, "1").contains("parts by insured province, held in memory"));
+    assert!(log(&spilled, "0").contains("parts by insured province, read back from their files"));
+    assert_same_tables(&held.join("2026-10"), &spilled.join("2026-10"));
+}

@@ -28,7 +28,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// `--memory-limit`'s default: a province month peaks at about 2.2 GiB with it, no
+    /// `--memory-limit`'s default: a province month peaks at 2.2–2.5 GiB with it, no
     /// slower than with more.
     pub const DEFAULT: &'static str = "1GiB";
 

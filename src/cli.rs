@@ -207,8 +207,9 @@ pub struct MonthArgs {
 #[derive(Debug, Args)]
 pub struct MemoryArgs {
     /// Memory budget of what streams: exports read at once, rows waiting for their row
-    /// groups, provinces checked side by side. The reference tables and the province being
-    /// checked come on top (a province month peaks at about 2.2 GiB with the default).
+    /// groups, provinces checked side by side, and whether `run` keeps its parts in memory
+    /// (when they fit an eighth). The reference tables and the province being checked come
+    /// on top (a province month peaks at 2.2–2.5 GiB with the default).
     #[arg(long, value_name = "SIZE", default_value = Budget::DEFAULT)]
     pub memory_limit: Budget,
 }

@@ -1,5 +1,5 @@
-//! Ingestion through the library: encodings, malformed values, rejects and their counts,
-//! CSV and Parquet giving identical frames, and hospital order not mattering.
+//! Ingestion through the library: malformed values, rejects and their counts, and
+//! hospital order not mattering (encodings and Parquet files: `ingest_files`).
 
 use polars::prelude::*;
 use proptest::prelude::*;
@@ -9,11 +9,11 @@ use yidi::units::NumberError;
 
 use crate::util::{TempMonth, assert_counts_add_up, ingest};
 
-const NANCHANG: &str = "exports/H36010000001";
-const HENGYANG_GBK: &str = "exports/H43040000001";
-const GUANGZHOU_BOM: &str = "exports/H44010000001";
+pub(crate) const NANCHANG: &str = "exports/H36010000001";
+pub(crate) const HENGYANG_GBK: &str = "exports/H43040000001";
+pub(crate) const GUANGZHOU_BOM: &str = "exports/H44010000001";
 
-fn encoding_of(month: &Month, path: &str) -> Encoding {
+pub(crate) fn encoding_of(month: &Month, path: &str) -> Encoding {
     month
         .files
         .iter()
@@ -22,7 +22,12 @@ fn encoding_of(month: &Month, path: &str) -> Encoding {
         .encoding
 }
 
-fn string_at(frame: &DataFrame, column: &str, key_column: &str, key: &str) -> Option<String> {
+pub(crate) fn string_at(
+    frame: &DataFrame,
+    column: &str,
+    key_column: &str,
+    key: &str,
+) -> Option<String> {
     let keys = frame.column(key_column).unwrap().str().unwrap().clone();
     let values = frame.column(column).unwrap().str().unwrap().clone();
     keys.iter()
@@ -31,7 +36,7 @@ fn string_at(frame: &DataFrame, column: &str, key_column: &str, key: &str) -> Op
         .and_then(|(_, v)| v.map(str::to_owned))
 }
 
-fn i64_at(frame: &DataFrame, column: &str, key_column: &str, key: &str) -> Option<i64> {
+pub(crate) fn i64_at(frame: &DataFrame, column: &str, key_column: &str, key: &str) -> Option<i64> {
     let keys = frame.column(key_column).unwrap().str().unwrap().clone();
     let values = frame.column(column).unwrap().i64().unwrap().clone();
     keys.iter()
@@ -41,7 +46,7 @@ fn i64_at(frame: &DataFrame, column: &str, key_column: &str, key: &str) -> Optio
 }
 
 /// The one reject of a month, asserting there is exactly one.
-fn only_reject(month: &Month) -> &yidi::ingest::Reject {
+pub(crate) fn only_reject(month: &Month) -> &yidi::ingest::Reject {
     assert_eq!(month.rejects.len(), 1, "{:#?}", month.rejects);
     &month.rejects[0]
 }
@@ -95,126 +100,6 @@ fn the_sample_month_is_accepted_whole_and_typed() {
     assert_eq!(
         string_at(&month.setlinfo, "init_setl_id", "setl_id", "S4401202610001"),
         None
-    );
-}
-
-#[test]
-fn each_encoding_is_detected_per_file_and_decoded() {
-    let month = TempMonth::sample().ingest();
-    assert_eq!(
-        encoding_of(&month, &format!("{NANCHANG}/setlinfo.csv")),
-        Encoding::Utf8
-    );
-    assert_eq!(
-        encoding_of(&month, &format!("{GUANGZHOU_BOM}/setlinfo.csv")),
-        Encoding::Utf8Bom
-    );
-    assert_eq!(
-        encoding_of(&month, &format!("{HENGYANG_GBK}/setlinfo.csv")),
-        Encoding::Gb18030
-    );
-    assert_eq!(
-        string_at(&month.setlinfo, "psn_name", "setl_id", "S4304202610001").as_deref(),
-        Some("周八")
-    );
-    assert_eq!(
-        string_at(&month.setlinfo, "psn_name", "setl_id", "S4401202610001").as_deref(),
-        Some("张三丰")
-    );
-}
-
-#[test]
-fn a_gbk_reference_file_without_bom_reads_as_gbk() {
-    let month = TempMonth::sample();
-    let text = month.text("reference/hospitals.csv");
-    month.write(
-        "reference/hospitals.csv",
-        encoding_rs::GBK.encode(&text).0.as_ref(),
-    );
-    let month = month.ingest();
-    assert_eq!(
-        encoding_of(&month, "reference/hospitals.csv"),
-        Encoding::Gb18030
-    );
-    assert_eq!(
-        string_at(
-            &month.hospitals,
-            "fixmedins_name",
-            "fixmedins_code",
-            "H43040000001"
-        )
-        .as_deref(),
-        Some("南华大学附属第一医院")
-    );
-}
-
-#[test]
-fn a_utf8_file_with_one_corrupted_row_stays_utf8_with_one_reject() {
-    let month = TempMonth::sample();
-    let rel = format!("{NANCHANG}/setlinfo.csv");
-    let mut bytes = month.read_bytes(&rel);
-    // Break the first byte of 孙七 (row 2, line 3) into an invalid UTF-8 sequence.
-    let at = bytes
-        .windows("孙七".len())
-        .position(|w| w == "孙七".as_bytes())
-        .unwrap();
-    bytes[at] = 0xFF;
-    month.write(&rel, &bytes);
-    let month = month.ingest();
-    assert_eq!(encoding_of(&month, &rel), Encoding::Utf8);
-    let own: Vec<_> = month.rejects.iter().filter(|r| r.file == rel).collect();
-    assert_eq!(own.len(), 1, "{own:#?}");
-    let reject = own[0];
-    assert_eq!((reject.line, reject.column), (3, None));
-    assert!(matches!(
-        reject.reason,
-        Reason::Undecodable {
-            encoding: Encoding::Utf8
-        }
-    ));
-    assert_eq!(
-        string_at(&month.setlinfo, "psn_name", "setl_id", "S3601202610001").as_deref(),
-        Some("王五"),
-        "the other rows are not mojibake"
-    );
-    assert_counts_add_up(&month);
-}
-
-#[test]
-fn a_gbk_file_with_an_invalid_sequence_rejects_that_row() {
-    let month = TempMonth::sample();
-    let rel = format!("{HENGYANG_GBK}/setlinfo.csv");
-    let mut bytes = month.read_bytes(&rel);
-    let good_row: Vec<u8> = bytes.split(|&b| b == b'\n').nth(1).unwrap().to_vec();
-    // A second settlement whose name holds a lead byte with no valid trail byte.
-    let name = encoding_rs::GBK.encode("周八").0.into_owned();
-    let at = good_row
-        .windows(name.len())
-        .position(|w| w == name.as_slice())
-        .unwrap();
-    let mut bad_row_bytes = good_row.clone();
-    bad_row_bytes.splice(at..at + name.len(), b"\x81\x20".iter().copied());
-    let id_at = bad_row_bytes
-        .windows(14)
-        .position(|w| w == b"S4304202610001")
-        .unwrap();
-    bad_row_bytes[id_at + 13] = b'2';
-    bytes.extend_from_slice(&bad_row_bytes);
-    bytes.push(b'\n');
-    month.write(&rel, &bytes);
-    let month = month.ingest();
-    assert_eq!(encoding_of(&month, &rel), Encoding::Gb18030);
-    let reject = only_reject(&month);
-    assert_eq!((reject.line, reject.column), (4, None));
-    assert!(matches!(
-        reject.reason,
-        Reason::Undecodable {
-            encoding: Encoding::Gb18030
-        }
-    ));
-    assert_eq!(
-        string_at(&month.setlinfo, "psn_name", "setl_id", "S4304202610001").as_deref(),
-        Some("周八")
     );
 }
 
@@ -529,56 +414,7 @@ fn a_hospital_directory_named_unlike_its_rows_is_reported_and_kept() {
     assert_eq!(month.setlinfo.height(), 32);
 }
 
-/// Rewrites every CSV input of a month as a Parquet file of text columns.
-fn to_text_parquet(month: &TempMonth) {
-    let mut files = Vec::new();
-    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, files);
-            } else if path.extension().is_some_and(|e| e == "csv") {
-                files.push(path);
-            }
-        }
-    }
-    walk(&month.dir, &mut files);
-    for path in files {
-        let rel = path
-            .strip_prefix(&month.dir)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let text = month.text(&rel);
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        let columns: Vec<Column> = header
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let values: StringChunked = rows
-                    .iter()
-                    .map(|r| Some(&r[i]).filter(|v| !v.is_empty()))
-                    .collect();
-                values.with_name(name.as_str().into()).into_column()
-            })
-            .collect();
-        let mut frame = DataFrame::new(rows.len(), columns).unwrap();
-        let target = path.with_extension("parquet");
-        ParquetWriter::new(std::fs::File::create(target).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        std::fs::remove_file(path).unwrap();
-    }
-}
-
-fn assert_same_frames(a: &Month, b: &Month) {
+pub(crate) fn assert_same_frames(a: &Month, b: &Month) {
     use yidi::ingest::Table;
     for table in Table::ALL {
         match (a.table(table), b.table(table)) {
@@ -587,64 +423,6 @@ fn assert_same_frames(a: &Month, b: &Month) {
             _ => panic!("{table:?} present on one side only"),
         }
     }
-}
-
-#[test]
-fn csv_and_parquet_inputs_give_identical_frames() {
-    let from_csv = TempMonth::sample();
-    let corrupt = format!("{NANCHANG}/setlinfo.csv");
-    from_csv.set_field(&corrupt, 1, "medfee_sumamt", "1.005");
-    let parquet = TempMonth::sample();
-    parquet.set_field(&corrupt, 1, "medfee_sumamt", "1.005");
-    to_text_parquet(&parquet);
-    let (a, b) = (from_csv.ingest(), parquet.ingest());
-    assert_same_frames(&a, &b);
-    assert!(b.files.iter().all(|f| f.encoding == Encoding::Parquet));
-    let lines = |m: &Month| {
-        m.rejects
-            .iter()
-            .map(|r| (r.line, r.column, r.reason.clone()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(lines(&a), lines(&b));
-    assert!(
-        b.rejects
-            .iter()
-            .any(|r| r.file == format!("{NANCHANG}/setlinfo.parquet"))
-    );
-}
-
-#[test]
-fn typed_parquet_inputs_give_identical_frames() {
-    let csv = TempMonth::sample();
-    let month = csv.ingest();
-    let typed = TempMonth::sample();
-    for (dir, table) in [
-        (NANCHANG, yidi::ingest::Table::Setlinfo),
-        (NANCHANG, yidi::ingest::Table::Feedetail),
-    ] {
-        let frame = month.table(table).unwrap();
-        let hospital = dir.rsplit('/').next().unwrap();
-        let mask = frame
-            .column("hospital_dir")
-            .unwrap()
-            .str()
-            .unwrap()
-            .equal(hospital);
-        let rows = frame.filter(&mask).unwrap().drop("hospital_dir").unwrap();
-        // Money as Decimal(18, 2), dates as Date, times as Datetime: what an analyst's tool writes.
-        let mut decimal =
-            yidi::output::table::with_decimals(&rows, &yidi::ingest::schema::input_scale(table))
-                .unwrap();
-        let rel = format!("{dir}/{}", table.name());
-        std::fs::remove_file(typed.path(&format!("{rel}.csv"))).unwrap();
-        ParquetWriter::new(std::fs::File::create(typed.path(&format!("{rel}.parquet"))).unwrap())
-            .finish(&mut decimal)
-            .unwrap();
-    }
-    let from_typed = typed.ingest();
-    assert!(from_typed.rejects.is_empty(), "{:#?}", from_typed.rejects);
-    assert_same_frames(&month, &from_typed);
 }
 
 /// The month copied with its hospital directories created in the given order.
@@ -784,37 +562,4 @@ fn a_reject_names_its_physical_line_in_a_crlf_file_with_blank_lines() {
         );
         assert_counts_add_up(&month);
     }
-}
-
-#[test]
-fn a_hospital_set_aside_with_parquet_files_counts_their_rows_or_says_why_not() {
-    // Parquet exports: a readable settlements file counts the rows its metadata gives; the
-    // fee-line file that cannot be read counts none and names the problem.
-    let month = TempMonth::sample();
-    to_text_parquet(&month);
-    let rel = format!("{NANCHANG}/feedetail.parquet");
-    month.write(&rel, b"PAR1 not really parquet PAR1");
-    let read = month.ingest();
-    assert_eq!(read.set_aside.len(), 1);
-    assert_eq!(read.set_aside[0].hospital_dir, "H36010000001");
-    assert!(
-        read.set_aside[0].reason.contains(&rel),
-        "{}",
-        read.set_aside[0].reason
-    );
-    let file = |path: String| read.files.iter().find(|f| f.path == path).unwrap().clone();
-    let broken = file(rel.clone());
-    assert_eq!((broken.read, broken.rejected), (0, 0));
-    assert!(broken.set_aside.is_some());
-    let settlements = file(format!("{NANCHANG}/setlinfo.parquet"));
-    assert!(settlements.read > 0);
-    assert_eq!(settlements.rejected, settlements.read);
-    let lines: Vec<u64> = read
-        .rejects
-        .iter()
-        .filter(|r| r.file == settlements.path)
-        .map(|r| r.line)
-        .collect();
-    assert_eq!(lines, (2..settlements.read + 2).collect::<Vec<_>>());
-    crate::util::assert_counts_add_up(&read);
 }

@@ -1,7 +1,8 @@
 //! The integration tests, one binary. What belongs where:
 //! - `util`: temporary month directories built from `sample_data/`, and helpers to edit them.
-//! - `ingest`: ingestion through the library — encodings, malformed values, rejects and
-//!   their counts, CSV and Parquet giving the same frames, hospital order not mattering.
+//! - `ingest`: ingestion through the library — malformed values, rejects and their
+//!   counts, hospital order not mattering; `ingest_files`: encodings, and CSV and Parquet
+//!   giving the same frames.
 //! - `matching`: settlements against filings — tie-breaks, the order of reasons, areas.
 //! - `payment`: §6's year-to-date accumulation against a decimal reference, and the money
 //!   laws of the settlements table over random corruptions and hospital orders.
@@ -40,6 +41,7 @@ mod deploy;
 mod fuzz;
 mod generate;
 mod ingest;
+mod ingest_files;
 mod layers;
 mod ledger;
 mod matching;

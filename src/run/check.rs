@@ -64,8 +64,8 @@ impl Checked {
 }
 
 /// The steps of checking a part, as the log and the manifest time them.
-/// (`read`: a part's rows read back from its files, with its persons' enrollment and
-/// year-to-date rows.)
+/// (`read`: a part's rows taken from memory or read back from its files, with its
+/// persons' enrollment and year-to-date rows.)
 const PHASES: [&str; 6] = ["read", "model", "match", "policy", "rules", "clearing"];
 
 /// What checking one part of a month gives, before the parts are put together: what a

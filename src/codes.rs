@@ -2,7 +2,7 @@
 //! (code maps onto these sets) and ingestion (rows checked against them) both read.
 //!
 //! The codes the checks branch on are enums ([`MedType`], [`Insutype`], [`ClrType`],
-//! [`RlocRea`], [`MedGrp`]): ingestion admits only codes of their sets, and the model turns
+//! [`RlocRea`], [`MedGrp`], [`ChrgitmLv`]): ingestion admits only codes of their sets, and the model turns
 //! them into these types, so a rule matches on `MedType::Emergency`, not on `"13"`. Each
 //! enum's `code` is its text in the files, its order that of its codes.
 
@@ -148,6 +148,18 @@ impl RlocRea {
 }
 
 code_enum! {
+    /// 收费项目等级 `chrgitm_lv`: the catalogue's billing class.
+    ChrgitmLv, CHRGITM_LV {
+        /// 01 甲类: paid by the fund in full, within scope.
+        ClassA = "01",
+        /// 02 乙类: the patient first pays `selfpay_prop`.
+        ClassB = "02",
+        /// 03 丙类: fully self-paid.
+        SelfPaid = "03",
+    }
+}
+
+code_enum! {
     /// The policy group `med_grp` of policy.csv and ytd.csv.
     MedGrp, MED_GRP {
         Ip = "ip",
@@ -156,7 +168,6 @@ code_enum! {
     }
 }
 
-pub const CHRGITM_LV: &[&str] = &["01", "02", "03"];
 pub const LIST_TYPE: &[&str] = &["101", "102", "201", "301"];
 pub const HOSP_LV: &[&str] = &[
     "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14",
@@ -194,6 +205,7 @@ mod tests {
         laws(ClrType::ALL, ClrType::code, ClrType::parse);
         laws(RlocRea::ALL, RlocRea::code, RlocRea::parse);
         laws(MedGrp::ALL, MedGrp::code, MedGrp::parse);
+        laws(ChrgitmLv::ALL, ChrgitmLv::code, ChrgitmLv::parse);
         assert_eq!(MED_TYPE.len(), MedType::ALL.len());
     }
 

@@ -12,7 +12,7 @@ use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
 use polars::prelude::*;
 
-use crate::codes::{ClrType, Insutype, MedGrp, MedType, RlocRea};
+use crate::codes::{ChrgitmLv, ClrType, Insutype, MedGrp, MedType, RlocRea};
 use crate::ingest::Month;
 
 mod fee_lines;

@@ -10,7 +10,7 @@ use super::*;
 /// One catalogue row (就医地目录).
 #[derive(Debug, Clone)]
 pub struct CatalogueItem {
-    pub chrgitm_lv: String,
+    pub chrgitm_lv: ChrgitmLv,
     pub selfpay_prop: i64,
     /// Fen; `None` is no ceiling.
     pub pric_uplmt_amt: Option<i64>,
@@ -26,7 +26,7 @@ pub type Catalogue = HashMap<String, HashMap<String, Vec<CatalogueItem>>>;
 pub fn catalogue(frame: &DataFrame) -> Catalogue {
     let prov = required(frame, "prov");
     let code = required(frame, "med_list_codg");
-    let lv = required(frame, "chrgitm_lv");
+    let lv = coded(frame, "chrgitm_lv", ChrgitmLv::parse);
     let sp = ints(frame, "selfpay_prop");
     let up = ints(frame, "pric_uplmt_amt");
     let beg = dates(frame, "begndate");
@@ -38,7 +38,7 @@ pub fn catalogue(frame: &DataFrame) -> Catalogue {
             .entry(code[i].clone())
             .or_default()
             .push(CatalogueItem {
-                chrgitm_lv: lv[i].clone(),
+                chrgitm_lv: lv[i],
                 selfpay_prop: sp[i].unwrap_or_default(),
                 pric_uplmt_amt: up[i],
                 begndate: beg[i].unwrap_or_default(),

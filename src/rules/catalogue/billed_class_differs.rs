@@ -27,10 +27,10 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
         .filter_map(|(k, i)| {
             let item = ctx.line_item[k]?;
             let differs =
-                item.chrgitm_lv != lines.chrgitm_lv[k] || item.selfpay_prop != lines.selfpay_prop[k];
+                item.chrgitm_lv.code() != &lines.chrgitm_lv[k] || item.selfpay_prop != lines.selfpay_prop[k];
             differs.then(|| {
                 let billed = (&lines.chrgitm_lv[k], format_fixed(lines.selfpay_prop[k], RATIO_SCALE));
-                let listed = (item.chrgitm_lv.as_str(), format_fixed(item.selfpay_prop, RATIO_SCALE));
+                let listed = (item.chrgitm_lv.code(), format_fixed(item.selfpay_prop, RATIO_SCALE));
                 let detail = ctx.say(
                     format!(
                         "项目 {} 上传等级 {}、自付比例 {}，目录为等级 {}、自付比例 {}",

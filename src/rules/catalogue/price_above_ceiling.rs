@@ -21,6 +21,7 @@
 //! 单价超过就医地目录限价，超出部分计入了政策范围内费用：按实际基金支付比例扣减超出金额。
 
 use super::deducted;
+use crate::codes::ChrgitmLv;
 use crate::rules::{Context, Finding, Rule};
 use crate::units::{PRICE_SCALE, QTY_SCALE, div_round, format_fixed, format_money};
 
@@ -34,7 +35,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
             let item = ctx.line_item[k]?;
             let ceiling = item
                 .pric_uplmt_amt
-                .filter(|_| matches!(item.chrgitm_lv.as_str(), "01" | "02"))?;
+                .filter(|_| matches!(item.chrgitm_lv, ChrgitmLv::ClassA | ChrgitmLv::ClassB))?;
             let excess = lines.pric[k] - ceiling * fen_to_price;
             if excess <= 0 {
                 return None;

@@ -19,6 +19,7 @@
 //! 就医地目录中为丙类（全自费）的项目被计入政策范围内费用：按实际基金支付比例扣减。
 
 use super::deducted;
+use crate::codes::ChrgitmLv;
 use crate::rules::{Context, Finding, Rule};
 use crate::units::format_money;
 
@@ -26,7 +27,7 @@ pub fn check(ctx: &Context, rule: &'static Rule) -> Vec<Finding> {
     let lines = &ctx.model.fee_lines;
     ctx.checked_lines()
         .filter(|&(k, _)| {
-            lines.inscp_scp_amt[k] > 0 && ctx.line_item[k].is_some_and(|item| item.chrgitm_lv == "03")
+            lines.inscp_scp_amt[k] > 0 && ctx.line_item[k].is_some_and(|item| item.chrgitm_lv == ChrgitmLv::SelfPaid)
         })
         .map(|(k, i)| {
             let disallowed = lines.inscp_scp_amt[k];

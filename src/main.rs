@@ -21,10 +21,10 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Freed memory is kept for reuse, never handed back to the system: a month's batches free
 /// and allocate hundreds of MiB every few seconds, and each page handed back (after
-/// mimalloc's default second) came back as a fault that zeroes a 2 MiB huge page — a
-/// fifth of the run's CPU in the kernel (province month, paired: 36.5 s against 39.0 s;
-/// page faults 1.1 M → 9 K; peak RSS +0.1 GiB). `MIMALLOC_PURGE_DELAY` in the environment
-/// still decides, for whoever must have the memory back.
+/// mimalloc's default second) came back as a fault that zeroes a 2 MiB huge page: a
+/// seventh of the run's CPU samples (province month: page faults 1.1 M → 9 K, system time
+/// 10–14 s → 5–9 s, peak RSS +0.1 GiB). `MIMALLOC_PURGE_DELAY` in the environment still
+/// decides, for whoever must have the memory back.
 #[allow(unsafe_code)]
 fn keep_freed_memory() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {

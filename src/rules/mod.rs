@@ -438,7 +438,7 @@ pub fn run(ctx: &Context, only: Option<&str>) -> (Vec<Finding>, Vec<(String, Gat
 pub fn decide_month(
     facts: &MonthFacts,
     config: &Config,
-    parts: &[Vec<(String, Gathered)>],
+    parts: &[&[(String, Gathered)]],
 ) -> Result<Vec<Finding>, String> {
     let mut findings = Vec::new();
     for rule in RULES {
@@ -450,7 +450,7 @@ pub fn decide_month(
         }
         let gathered: Vec<Gathered> = parts
             .iter()
-            .flatten()
+            .flat_map(|part| part.iter())
             .filter(|(code, _)| code == rule.code)
             .map(|(_, g)| g.clone())
             .collect();

@@ -410,7 +410,8 @@ fn month_wide(
         hospitals: &hospitals,
         lang: options.lang,
     };
-    let gathered: Vec<Vec<(String, Gathered)>> = parts.iter().map(|p| p.gathered.clone()).collect();
+    let gathered: Vec<&[(String, Gathered)]> =
+        parts.iter().map(|p| p.gathered.as_slice()).collect();
     rules::decide_month(&facts, &options.config, &gathered).map_err(|message| {
         crate::error::InputError::Stage {
             path: month.dir.clone(),

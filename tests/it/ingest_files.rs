@@ -7,7 +7,7 @@ use yidi::ingest::{Encoding, Month, Reason};
 use crate::ingest::{
     GUANGZHOU_BOM, HENGYANG_GBK, NANCHANG, assert_same_frames, encoding_of, only_reject, string_at,
 };
-use crate::util::{TempMonth, assert_counts_add_up};
+use crate::util::{TempMonth, assert_counts_add_up, files_under};
 
 #[test]
 fn each_encoding_is_detected_per_file_and_decoded() {
@@ -131,19 +131,7 @@ fn a_gbk_file_with_an_invalid_sequence_rejects_that_row() {
 
 /// Rewrites every CSV input of a month as a Parquet file of text columns.
 fn to_text_parquet(month: &TempMonth) {
-    let mut files = Vec::new();
-    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, files);
-            } else if path.extension().is_some_and(|e| e == "csv") {
-                files.push(path);
-            }
-        }
-    }
-    walk(&month.dir, &mut files);
-    for path in files {
+    for path in files_under(&month.dir, "csv") {
         let rel = path
             .strip_prefix(&month.dir)
             .unwrap()

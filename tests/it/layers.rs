@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::util::files_under;
+
 /// The layers from the bottom, as README's *Layout of the code* draws them.
 const LAYERS: &[&str] = &[
     "units",
@@ -36,17 +38,6 @@ const LAYERS: &[&str] = &[
     "generate",
     "cli",
 ];
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The top-level module of a source file (`src/rules/amount/x.rs` → `rules`).
 fn module_of(src: &Path, file: &Path) -> String {
@@ -88,15 +79,10 @@ fn references(text: &str) -> BTreeSet<String> {
 #[test]
 fn every_import_runs_down_the_layer_map_and_no_file_is_over_600_lines_tests_too() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
+    let files = files_under(&src, "rs");
     let rank: BTreeMap<&str, usize> = LAYERS.iter().enumerate().map(|(k, m)| (*m, k)).collect();
     let mut problems = Vec::new();
-    let mut tests = Vec::new();
-    sources(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
-        &mut tests,
-    );
+    let tests = files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), "rs");
     for file in &tests {
         let lines = std::fs::read_to_string(file).unwrap().lines().count();
         if lines > 600 {
@@ -152,9 +138,7 @@ fn the_reference_reader_sees_paths_and_groups_but_not_comments() {
 #[test]
 fn each_rule_code_is_written_once_in_src_outside_the_generator() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let texts: Vec<(PathBuf, String)> = files
+    let texts: Vec<(PathBuf, String)> = files_under(&src, "rs")
         .into_iter()
         .filter(|f| module_of(&src, f) != "generate")
         .map(|f| {

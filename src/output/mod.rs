@@ -4,6 +4,7 @@
 pub mod history;
 pub mod key_ranges;
 pub mod manifest;
+pub mod parquet;
 pub mod staging;
 pub mod table;
 

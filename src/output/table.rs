@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::parquet::ParquetSink;
 use crate::error::OutputError;
 use crate::ingest::schema::PII_COLUMNS;
 use crate::mask;
@@ -241,28 +242,6 @@ impl<W: Write> CsvRows<W> {
     }
 }
 
-/// The frame with its fixed-point columns as polars Decimals, for Parquet.
-pub fn with_decimals(frame: &DataFrame, scale_of: ScaleOf) -> PolarsResult<DataFrame> {
-    let columns = frame
-        .columns()
-        .iter()
-        .map(|c| match (c.dtype(), scale_of(c.name())) {
-            (DataType::Int64, Some(scale)) => {
-                let wide = c.cast(&DataType::Int128)?;
-                let decimal = wide
-                    .i128()?
-                    .clone()
-                    .into_decimal(18, scale as usize)?
-                    .into_series()
-                    .with_name(c.name().clone());
-                Ok(decimal.into_column())
-            }
-            _ => Ok(c.clone()),
-        })
-        .collect::<PolarsResult<Vec<_>>>()?;
-    DataFrame::new(frame.height(), columns)
-}
-
 /// A file being written, hashed as it goes (no second read for the manifest). It is not
 /// synced here: the staging directory is synced as a whole before it is committed.
 pub struct HashedFile {
@@ -332,7 +311,7 @@ pub struct TableSink<'a> {
     dir: PathBuf,
     csv_path: PathBuf,
     csv: CsvRows<HashedFile>,
-    parquet: Option<ParquetSink<ScaleOf<'a>>>,
+    parquet: Option<ParquetSink>,
     scale_of: ScaleOf<'a>,
     rows: usize,
 }
@@ -380,7 +359,7 @@ impl<'a> TableSink<'a> {
         if let Some(parquet) = &mut self.parquet {
             // A slice at a time: the decimal copy of a 20-million-row table would cost
             // gigabytes.
-            let group = ParquetSink::<ScaleOf>::GROUP_ROWS;
+            let group = ParquetSink::GROUP_ROWS;
             for offset in (0..frame.height()).step_by(group) {
                 parquet.push(frame.slice(offset as i64, group))?;
             }
@@ -424,166 +403,10 @@ fn write_parquet_masked(
     let path = dir.join(format!("{name}.parquet"));
     let mut sink = ParquetSink::create(&path, &frame.clear(), scale_of, compression, false)?;
     // A slice at a time: the decimal copy of a 20-million-row table would cost gigabytes.
-    for offset in (0..frame.height()).step_by(ParquetSink::<ScaleOf>::GROUP_ROWS) {
-        sink.push(frame.slice(offset as i64, ParquetSink::<ScaleOf>::GROUP_ROWS))?;
+    for offset in (0..frame.height()).step_by(ParquetSink::GROUP_ROWS) {
+        sink.push(frame.slice(offset as i64, ParquetSink::GROUP_ROWS))?;
     }
     sink.finish(dir)
-}
-
-/// The file under a Parquet writer, shared so that it can be hashed and flushed once the
-/// writer (which owns its output and never gives it back) has written the footer.
-#[derive(Clone)]
-struct SharedFile(std::sync::Arc<std::sync::Mutex<HashedFile>>);
-
-impl Write for SharedFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("a writer thread panicked"))?
-            .write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("a writer thread panicked"))?
-            .flush()
-    }
-}
-
-/// A Parquet file written a batch at a time (masked when asked, fixed-point columns as
-/// Decimals), hashed as it is written. Rows pushed are buffered into row groups of about
-/// `group_rows`.
-pub struct ParquetSink<S> {
-    path: std::path::PathBuf,
-    file: SharedFile,
-    writer: polars::io::parquet::write::BatchedWriter<SharedFile>,
-    scale_of: S,
-    mask: bool,
-    group_rows: usize,
-    pending: Vec<DataFrame>,
-    pending_rows: usize,
-    /// Estimated bytes of the rows waiting.
-    pending_bytes: usize,
-    rows: usize,
-}
-
-impl<S: Fn(&str) -> Option<u32>> ParquetSink<S> {
-    /// Rows of a row group when a whole frame is written at once.
-    pub const GROUP_ROWS: usize = 1 << 20;
-
-    /// A new file at `path` for frames of `empty`'s schema.
-    pub fn create(
-        path: &Path,
-        empty: &DataFrame,
-        scale_of: S,
-        compression: ParquetCompression,
-        mask: bool,
-    ) -> Result<ParquetSink<S>, OutputError> {
-        let err = |e: PolarsError| OutputError::io(path, e);
-        let schema = with_decimals(empty, &scale_of)
-            .map_err(err)?
-            .schema()
-            .clone();
-        let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
-            HashedFile::create(path)?,
-        )));
-        let writer = ParquetWriter::new(file.clone())
-            .with_compression(compression)
-            .batched(&schema)
-            .map_err(err)?;
-        Ok(ParquetSink {
-            path: path.to_owned(),
-            file,
-            writer,
-            scale_of,
-            mask,
-            group_rows: Self::GROUP_ROWS,
-            pending: Vec::new(),
-            pending_rows: 0,
-            pending_bytes: 0,
-            rows: 0,
-        })
-    }
-
-    /// Row groups of about `rows` rows (small groups keep less waiting in memory).
-    pub fn with_group_rows(mut self, rows: usize) -> ParquetSink<S> {
-        self.group_rows = rows.max(1);
-        self
-    }
-
-    pub fn rows(&self) -> usize {
-        self.rows + self.pending_rows
-    }
-
-    /// Rows waiting for their row group.
-    pub fn pending_rows(&self) -> usize {
-        self.pending_rows
-    }
-
-    /// Estimated bytes of the rows waiting for their row group.
-    pub fn pending_bytes(&self) -> usize {
-        self.pending_bytes
-    }
-
-    /// Adds rows; a row group is written once enough are waiting.
-    pub fn push(&mut self, frame: DataFrame) -> Result<(), OutputError> {
-        if frame.height() == 0 {
-            return Ok(());
-        }
-        self.pending_rows += frame.height();
-        self.pending_bytes += frame.estimated_size();
-        self.pending.push(frame);
-        if self.pending_rows >= self.group_rows {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Writes the rows waiting as a row group.
-    pub fn flush(&mut self) -> Result<(), OutputError> {
-        let err = |e: PolarsError| OutputError::io(&self.path, e);
-        let mut frames = std::mem::take(&mut self.pending).into_iter();
-        let Some(mut group) = frames.next() else {
-            return Ok(());
-        };
-        for frame in frames {
-            group.vstack_mut_owned(frame).map_err(err)?;
-        }
-        if self.mask {
-            group = masked(&group).map_err(err)?;
-        }
-        let mut group = with_decimals(&group, &self.scale_of).map_err(err)?;
-        group.rechunk_mut();
-        self.writer.write_batch(&group).map_err(err)?;
-        self.rows += self.pending_rows;
-        self.pending_rows = 0;
-        self.pending_bytes = 0;
-        Ok(())
-    }
-
-    /// Writes what is waiting and the footer; the file's manifest entry, relative to `root`.
-    pub fn finish(mut self, root: &Path) -> Result<OutputFile, OutputError> {
-        self.flush()?;
-        self.writer
-            .finish()
-            .map_err(|e| OutputError::io(&self.path, e))?;
-        let ParquetSink {
-            path,
-            file,
-            writer,
-            rows,
-            ..
-        } = self;
-        drop(writer);
-        let file = std::sync::Arc::try_unwrap(file.0)
-            .ok()
-            .and_then(|m| m.into_inner().ok())
-            .ok_or_else(|| {
-                OutputError::io(&path, std::io::Error::other("the file is still shared"))
-            })?;
-        file.finish(root, rows)
-    }
 }
 
 /// The manifest entry of a written file: its path relative to `root`, hash and rows.

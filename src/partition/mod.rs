@@ -20,7 +20,7 @@ use crate::error::OutputError;
 use crate::ingest::{HospitalRows, Month, Table};
 use crate::model::prov;
 use crate::output::OutputFile;
-use crate::output::table::ParquetSink;
+use crate::output::parquet::ParquetSink;
 
 mod held;
 pub use held::{Found, Held, stack};
@@ -31,13 +31,11 @@ pub const GROUP_ROWS: usize = 1 << 17;
 /// The two per-hospital tables, in the order they are kept.
 const TABLES: [Table; 2] = [Table::Setlinfo, Table::Feedetail];
 
-type Scale = Box<dyn Fn(&str) -> Option<u32> + Send + Sync>;
-
 /// The parts being written.
 pub struct Spill {
     /// The run's staging directory (the parts go under its `inputs/`).
     root: PathBuf,
-    sinks: BTreeMap<(PlSmallStr, usize), ParquetSink<Scale>>,
+    sinks: BTreeMap<(PlSmallStr, usize), ParquetSink>,
     /// Settlement rows of each `fixmedins_code`.
     by_hospital: BTreeMap<PlSmallStr, usize>,
     /// The parts' rows waiting for their row groups, in bytes, at most: past it, the
@@ -273,8 +271,8 @@ impl Spill {
         }
         let limit = self.waiting_bytes;
         let mut waiting: usize = self.sinks.values().map(|s| s.pending_bytes()).sum();
-        let mut due: Vec<&mut ParquetSink<Scale>> = Vec::new();
-        let mut rest: Vec<&mut ParquetSink<Scale>> = Vec::new();
+        let mut due: Vec<&mut ParquetSink> = Vec::new();
+        let mut rest: Vec<&mut ParquetSink> = Vec::new();
         for sink in self.sinks.values_mut() {
             if sink.pending_rows() >= GROUP_ROWS {
                 waiting -= sink.pending_bytes();
@@ -299,14 +297,14 @@ impl Spill {
         part: &PlSmallStr,
         k: usize,
         like: &DataFrame,
-    ) -> Result<&mut ParquetSink<Scale>, OutputError> {
+    ) -> Result<&mut ParquetSink, OutputError> {
         let key = (part.clone(), k);
         if !self.sinks.contains_key(&key) {
             let table = TABLES[k];
             let sink = ParquetSink::create(
                 &part_path(&self.root, table, part),
                 &like.clear(),
-                Box::new(crate::ingest::schema::input_scale(table)) as Scale,
+                &crate::ingest::schema::input_scale(table),
                 ParquetCompression::Lz4Raw,
                 true,
             )?
@@ -337,7 +335,7 @@ impl Spill {
                 let sink = ParquetSink::create(
                     &part_path(&root, table, "empty"),
                     &crate::ingest::empty_hospital_frame(table),
-                    Box::new(crate::ingest::schema::input_scale(table)) as Scale,
+                    &crate::ingest::schema::input_scale(table),
                     ParquetCompression::Lz4Raw,
                     true,
                 )?;
@@ -385,8 +383,8 @@ pub const FILING_PARTS: &str = ".filing-parts";
 /// queries; by insured province (of `insu_admdvs`), unmasked, for the parts.
 pub struct FilingSpill {
     root: PathBuf,
-    masked: Option<ParquetSink<Scale>>,
-    parts: BTreeMap<PlSmallStr, ParquetSink<Scale>>,
+    masked: Option<ParquetSink>,
+    parts: BTreeMap<PlSmallStr, ParquetSink>,
     /// The parts' filings also kept in memory (unmasked), while they fit.
     held: Held,
 }
@@ -405,15 +403,11 @@ impl FilingSpill {
         })
     }
 
-    fn create(
-        path: &Path,
-        like: &DataFrame,
-        mask: bool,
-    ) -> Result<ParquetSink<Scale>, OutputError> {
+    fn create(path: &Path, like: &DataFrame, mask: bool) -> Result<ParquetSink, OutputError> {
         Ok(ParquetSink::create(
             path,
             &like.clear(),
-            Box::new(crate::ingest::schema::input_scale(Table::Filings)) as Scale,
+            &crate::ingest::schema::input_scale(Table::Filings),
             ParquetCompression::Lz4Raw,
             mask,
         )?
@@ -448,7 +442,7 @@ impl FilingSpill {
         // A chunk's rows of a part make its row group (none wait for the next chunk); the
         // parts' groups and the masked file's are written side by side.
         use rayon::prelude::*;
-        let sinks: Vec<&mut ParquetSink<Scale>> = self
+        let sinks: Vec<&mut ParquetSink> = self
             .parts
             .iter_mut()
             .filter(|(part, _)| due.contains(part))

@@ -11,7 +11,7 @@ use super::{STEP_FILE, SliceRows, Stage, StepRecord, read_json, read_packed, sta
 use crate::error::OutputError;
 use crate::ingest::Table;
 use crate::output::key_ranges::KeyRanges;
-use crate::output::table::ParquetSink;
+use crate::output::parquet::ParquetSink;
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
 use crate::run::{self, FailOn, Part};
@@ -140,7 +140,7 @@ fn write_parts(stage: &Stage, dir: &Path) -> Result<Vec<OutputFile>, OutputError
             let mut sink = ParquetSink::create(
                 &path,
                 &empty,
-                crate::ingest::schema::input_scale(table),
+                &crate::ingest::schema::input_scale(table),
                 ParquetCompression::Lz4Raw,
                 false,
             )?

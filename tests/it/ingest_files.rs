@@ -210,9 +210,7 @@ fn typed_parquet_inputs_give_identical_frames() {
             .equal(hospital);
         let rows = frame.filter(&mask).unwrap().drop("hospital_dir").unwrap();
         // Money as Decimal(18, 2), dates as Date, times as Datetime: what an analyst's tool writes.
-        let mut decimal =
-            yidi::output::table::with_decimals(&rows, &yidi::ingest::schema::input_scale(table))
-                .unwrap();
+        let mut decimal = with_decimals(&rows, &yidi::ingest::schema::input_scale(table));
         let rel = format!("{dir}/{}", table.name());
         std::fs::remove_file(typed.path(&format!("{rel}.csv"))).unwrap();
         ParquetWriter::new(std::fs::File::create(typed.path(&format!("{rel}.parquet"))).unwrap())
@@ -255,4 +253,27 @@ fn a_hospital_set_aside_with_parquet_files_counts_their_rows_or_says_why_not() {
         .collect();
     assert_eq!(lines, (2..settlements.read + 2).collect::<Vec<_>>());
     crate::util::assert_counts_add_up(&read);
+}
+
+/// The frame with its fixed-point columns as polars Decimals.
+fn with_decimals(frame: &DataFrame, scale_of: &dyn Fn(&str) -> Option<u32>) -> DataFrame {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match (c.dtype(), scale_of(c.name())) {
+            (DataType::Int64, Some(scale)) => c
+                .cast(&DataType::Int128)
+                .unwrap()
+                .i128()
+                .unwrap()
+                .clone()
+                .into_decimal(18, scale as usize)
+                .unwrap()
+                .into_series()
+                .with_name(c.name().clone())
+                .into_column(),
+            _ => c.clone(),
+        })
+        .collect();
+    DataFrame::new(frame.height(), columns).unwrap()
 }

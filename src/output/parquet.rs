@@ -85,6 +85,8 @@ pub struct ParquetSink {
     mask: bool,
     group_rows: usize,
     pending: Vec<DataFrame>,
+    /// The first `owned` frames waiting own their strings' bytes ([`ParquetSink::own_pending`]).
+    owned: usize,
     pending_rows: usize,
     /// Estimated bytes of the rows waiting.
     pending_bytes: usize,
@@ -134,6 +136,7 @@ impl ParquetSink {
             mask,
             group_rows: Self::GROUP_ROWS,
             pending: Vec::new(),
+            owned: 0,
             pending_rows: 0,
             pending_bytes: 0,
             rows: 0,
@@ -174,8 +177,18 @@ impl ParquetSink {
         Ok(())
     }
 
+    /// Copies the rows waiting out of the string buffers they share with other frames
+    /// (a gather shares them), so that those can be let go while the rows wait.
+    pub fn own_pending(&mut self) {
+        for frame in &mut self.pending[self.owned..] {
+            *frame = owning_strings(frame);
+        }
+        self.owned = self.pending.len();
+    }
+
     /// Writes the rows waiting as a row group.
     pub fn flush(&mut self) -> Result<(), OutputError> {
+        self.owned = 0;
         let path = self.path.clone();
         let err = |e: PolarsError| OutputError::io(&path, e);
         let mut frames = std::mem::take(&mut self.pending).into_iter();
@@ -234,6 +247,24 @@ impl ParquetSink {
         let rows = self.rows;
         self.writer.into_inner().finish(root, rows)
     }
+}
+
+/// `frame` with each string column holding only its own values' bytes (a gather shares the
+/// buffers of the frame it gathered from, whatever it took of them).
+pub fn owning_strings(frame: &DataFrame) -> DataFrame {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match c.str() {
+            Ok(text) => StringChunked::from_chunk_iter(
+                c.name().clone(),
+                text.downcast_iter().map(|chunk| chunk.clone().gc()),
+            )
+            .into_column(),
+            Err(_) => c.clone(),
+        })
+        .collect();
+    DataFrame::new(frame.height(), columns).expect("the frame's own columns")
 }
 
 #[cfg(test)]
@@ -336,5 +367,28 @@ mod tests {
             certno,
             Some(crate::mask::certno("110101199001011234").as_str())
         );
+    }
+
+    /// A gathered frame's strings keep the whole buffers of the frame they were gathered
+    /// from; once owned, only their own bytes, and the same values.
+    #[test]
+    fn owned_strings_keep_only_their_own_bytes() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("S{i:020}")).collect();
+        let frame = DataFrame::new(ids.len(), vec![Column::new("setl_id".into(), ids)]).unwrap();
+        let rows = IdxCa::from_vec("".into(), vec![3, 5_000, 9_999]);
+        let taken = frame.take(&rows).unwrap();
+        let buffer_bytes = |f: &DataFrame| -> usize {
+            f.column("setl_id")
+                .unwrap()
+                .str()
+                .unwrap()
+                .downcast_iter()
+                .map(|a| a.total_buffer_len())
+                .sum()
+        };
+        assert!(buffer_bytes(&taken) >= 10_000 * 21);
+        let owned = owning_strings(&taken);
+        assert_eq!(buffer_bytes(&owned), 3 * 21);
+        assert!(owned.equals_missing(&taken));
     }
 }

@@ -85,10 +85,16 @@ impl CodeColumn {
             let k = match last {
                 Some((text, k)) if text == value => k,
                 _ => {
-                    let k = *known.entry(PlSmallStr::from_str(value)).or_insert_with(|| {
-                        column.values.push(PlSmallStr::from_str(value));
-                        (column.values.len() - 1) as u32
-                    });
+                    // A lookup by the text first: a key is made only for a new value.
+                    let k = match known.get(value) {
+                        Some(&k) => k,
+                        None => {
+                            let k = column.values.len() as u32;
+                            column.values.push(PlSmallStr::from_str(value));
+                            known.insert(PlSmallStr::from_str(value), k);
+                            k
+                        }
+                    };
                     last = Some((value, k));
                     k
                 }

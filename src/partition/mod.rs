@@ -437,14 +437,77 @@ fn scaled_integers(frame: DataFrame) -> PolarsResult<DataFrame> {
     DataFrame::new(height, columns)
 }
 
-/// The rows of `frame` whose `psn_no` is among `persons`.
-fn of_persons(frame: &DataFrame, persons: &PlHashSet<&str>) -> PolarsResult<DataFrame> {
-    let psn = frame.column("psn_no")?.str()?;
-    let keep: BooleanChunked = psn
-        .iter()
-        .map(|p| Some(p.is_some_and(|p| persons.contains(p))))
-        .collect();
-    frame.filter(&keep)
+/// The rows of a table (enrollment, year-to-date) by `psn_no`, found once for every part:
+/// each part takes its persons' rows without a pass over the whole table.
+pub struct PersonRows<'a> {
+    frame: Option<&'a DataFrame>,
+    /// The first row of each person, and after each row the next of the same person.
+    first: PlHashMap<&'a str, IdxSize>,
+    next: Vec<IdxSize>,
+}
+
+impl<'a> PersonRows<'a> {
+    const END: IdxSize = IdxSize::MAX;
+
+    pub fn new(frame: Option<&'a DataFrame>) -> PolarsResult<PersonRows<'a>> {
+        let mut rows = PersonRows {
+            frame,
+            first: PlHashMap::default(),
+            next: Vec::new(),
+        };
+        let Some(frame) = frame else {
+            return Ok(rows);
+        };
+        let psn = frame.column("psn_no")?.str()?;
+        rows.next = vec![Self::END; frame.height()];
+        let mut last: PlHashMap<&'a str, IdxSize> = PlHashMap::default();
+        for (i, p) in psn.iter().enumerate() {
+            let (Some(p), i) = (p, i as IdxSize) else {
+                continue;
+            };
+            match last.insert(p, i) {
+                Some(before) => rows.next[before as usize] = i,
+                None => {
+                    rows.first.insert(p, i);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The rows of `persons`, in the table's order (`None` without the table).
+    fn of(&self, persons: &PlHashSet<&str>) -> PolarsResult<Option<DataFrame>> {
+        let Some(frame) = self.frame else {
+            return Ok(None);
+        };
+        let mut rows: Vec<IdxSize> = Vec::new();
+        for person in persons {
+            let mut row = self.first.get(person).copied().unwrap_or(Self::END);
+            while row != Self::END {
+                rows.push(row);
+                row = self.next[row as usize];
+            }
+        }
+        rows.sort_unstable();
+        frame
+            .take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows))
+            .map(Some)
+    }
+}
+
+/// The enrollment and year-to-date rows of a month by person, for [`month_of`].
+pub struct PersonIndex<'a> {
+    enrollment: PersonRows<'a>,
+    ytd: PersonRows<'a>,
+}
+
+impl<'a> PersonIndex<'a> {
+    pub fn new(month: &'a Month) -> PolarsResult<PersonIndex<'a>> {
+        Ok(PersonIndex {
+            enrollment: PersonRows::new(month.enrollment.as_ref())?,
+            ytd: PersonRows::new(month.ytd.as_ref())?,
+        })
+    }
 }
 
 /// The month of one part: its settlements, fee lines and filings, the enrollment and
@@ -452,21 +515,14 @@ fn of_persons(frame: &DataFrame, persons: &PlHashSet<&str>) -> PolarsResult<Data
 /// part gathers its rows' totals for AMT003, which decides over the month).
 pub fn month_of(
     month: &Month,
+    persons_rows: &PersonIndex,
     setlinfo: DataFrame,
     feedetail: DataFrame,
     filings: DataFrame,
 ) -> PolarsResult<Month> {
     let persons: PlHashSet<&str> = setlinfo.column("psn_no")?.str()?.iter().flatten().collect();
-    let enrollment = month
-        .enrollment
-        .as_ref()
-        .map(|f| of_persons(f, &persons))
-        .transpose()?;
-    let ytd = month
-        .ytd
-        .as_ref()
-        .map(|f| of_persons(f, &persons))
-        .transpose()?;
+    let enrollment = persons_rows.enrollment.of(&persons)?;
+    let ytd = persons_rows.ytd.of(&persons)?;
     drop(persons);
     Ok(Month {
         dir: month.dir.clone(),

@@ -1,4 +1,4 @@
-//! The parts' assignment of rows and fee lines.
+//! The parts' assignment of rows and fee lines, and of their persons' rows.
 
 use super::*;
 
@@ -76,4 +76,33 @@ fn fee_lines_follow_their_settlement_and_frames_split_in_order() {
     assert_eq!(pieces.len(), 2);
     assert_eq!(lines_of("22"), [2, 4]);
     assert_eq!(lines_of("36"), [3]);
+}
+
+/// A part takes its persons' rows of a table, in the table's order, and no other.
+#[test]
+fn a_part_takes_its_persons_rows_in_order() {
+    let psn = Column::new(
+        "psn_no".into(),
+        [Some("a"), Some("b"), Some("a"), None, Some("c"), Some("a")],
+    );
+    let line = Column::new("line".into(), [1i64, 2, 3, 4, 5, 6]);
+    let frame = DataFrame::new(6, vec![psn, line]).unwrap();
+    let index = PersonRows::new(Some(&frame)).unwrap();
+    let persons: PlHashSet<&str> = ["c", "a", "z"].into_iter().collect();
+    let taken = index.of(&persons).unwrap().unwrap();
+    let lines: Vec<Option<i64>> = taken
+        .column("line")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(lines, [Some(1), Some(3), Some(5), Some(6)]);
+    assert!(
+        PersonRows::new(None)
+            .unwrap()
+            .of(&persons)
+            .unwrap()
+            .is_none()
+    );
 }

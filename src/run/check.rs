@@ -325,11 +325,13 @@ pub fn check_each(
 ) -> Result<(), OutputError> {
     let names = part_names(names);
     let stage = progress.stage("parts", names.len() as u64, "parts");
+    let persons = partition::PersonIndex::new(month)
+        .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
     let check_one = |name: &PlSmallStr| -> Result<Part, OutputError> {
         let clock = std::time::Instant::now();
         let (setlinfo, feedetail, filings) = source.read(name)?;
         let filings = filings.unwrap_or_else(|| month.filings.clone());
-        let mut part = partition::month_of(month, setlinfo, feedetail, filings)
+        let mut part = partition::month_of(month, &persons, setlinfo, feedetail, filings)
             .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
         let read = clock.elapsed().as_secs_f64();
         let mut checked = check_part(&mut part, options, None, previous);

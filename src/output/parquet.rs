@@ -69,8 +69,10 @@ fn encoding(name: &str, dtype: &DataType, scaled: bool) -> Encoding {
         DataType::Boolean => Encoding::Plain,
         // Amounts, line numbers and times as bit-packed differences: a quarter smaller
         // than plain on a province month's inputs, in the same time.
-        _ if scaled => Encoding::DeltaBinaryPacked,
         DataType::Int64 | DataType::Datetime(..) => Encoding::DeltaBinaryPacked,
+        DataType::Decimal(precision, _) if scaled && *precision <= 18 => {
+            Encoding::DeltaBinaryPacked
+        }
         DataType::String => Encoding::Plain,
         // Small integers and anything else: polars' default.
         _ => Encoding::RleDictionary,

@@ -441,8 +441,9 @@ fn scaled_integers(frame: DataFrame) -> PolarsResult<DataFrame> {
 /// each part takes its persons' rows without a pass over the whole table.
 pub struct PersonRows<'a> {
     frame: Option<&'a DataFrame>,
-    /// The first row of each person, and after each row the next of the same person.
-    first: PlHashMap<&'a str, IdxSize>,
+    /// The first and last rows of each person, and after each row the next of the same
+    /// person: about 30 bytes a person and 4 a row, beside a table already in memory.
+    ends: PlHashMap<&'a str, (IdxSize, IdxSize)>,
     next: Vec<IdxSize>,
 }
 
@@ -452,7 +453,7 @@ impl<'a> PersonRows<'a> {
     pub fn new(frame: Option<&'a DataFrame>) -> PolarsResult<PersonRows<'a>> {
         let mut rows = PersonRows {
             frame,
-            first: PlHashMap::default(),
+            ends: PlHashMap::default(),
             next: Vec::new(),
         };
         let Some(frame) = frame else {
@@ -460,15 +461,17 @@ impl<'a> PersonRows<'a> {
         };
         let psn = frame.column("psn_no")?.str()?;
         rows.next = vec![Self::END; frame.height()];
-        let mut last: PlHashMap<&'a str, IdxSize> = PlHashMap::default();
         for (i, p) in psn.iter().enumerate() {
             let (Some(p), i) = (p, i as IdxSize) else {
                 continue;
             };
-            match last.insert(p, i) {
-                Some(before) => rows.next[before as usize] = i,
+            match rows.ends.get_mut(p) {
+                Some((_, last)) => {
+                    rows.next[*last as usize] = i;
+                    *last = i;
+                }
                 None => {
-                    rows.first.insert(p, i);
+                    rows.ends.insert(p, (i, i));
                 }
             }
         }
@@ -482,7 +485,7 @@ impl<'a> PersonRows<'a> {
         };
         let mut rows: Vec<IdxSize> = Vec::new();
         for person in persons {
-            let mut row = self.first.get(person).copied().unwrap_or(Self::END);
+            let mut row = self.ends.get(person).map_or(Self::END, |&(first, _)| first);
             while row != Self::END {
                 rows.push(row);
                 row = self.next[row as usize];

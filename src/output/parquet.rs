@@ -257,7 +257,8 @@ impl ParquetSink {
 }
 
 /// `frame` with each string column holding only its own values' bytes (a gather shares the
-/// buffers of the frame it gathered from, whatever it took of them).
+/// buffers of the frame it gathered from, whatever it took of them). A chunk whose buffers
+/// hold no more than its values is kept as it is: owning twice copies nothing.
 pub fn owning_strings(frame: &DataFrame) -> DataFrame {
     let columns = frame
         .columns()
@@ -265,7 +266,13 @@ pub fn owning_strings(frame: &DataFrame) -> DataFrame {
         .map(|c| match c.str() {
             Ok(text) => StringChunked::from_chunk_iter(
                 c.name().clone(),
-                text.downcast_iter().map(|chunk| chunk.clone().gc()),
+                text.downcast_iter().map(|chunk| {
+                    if chunk.total_buffer_len() > chunk.total_bytes_len() {
+                        chunk.clone().gc()
+                    } else {
+                        chunk.clone()
+                    }
+                }),
             )
             .into_column(),
             Err(_) => c.clone(),
@@ -397,5 +404,6 @@ mod tests {
         let owned = owning_strings(&taken);
         assert_eq!(buffer_bytes(&owned), 3 * 21);
         assert!(owned.equals_missing(&taken));
+        assert_eq!(buffer_bytes(&owning_strings(&owned)), 3 * 21);
     }
 }

@@ -7,7 +7,7 @@ use yidi::ingest::{Encoding, Month, Reason};
 use crate::ingest::{
     GUANGZHOU_BOM, HENGYANG_GBK, NANCHANG, assert_same_frames, encoding_of, only_reject, string_at,
 };
-use crate::util::{TempMonth, assert_counts_add_up, files_under};
+use crate::util::{TempMonth, assert_counts_add_up, csv_records, files_under};
 
 #[test]
 fn each_encoding_is_detected_per_file_and_decoded() {
@@ -138,14 +138,7 @@ fn to_text_parquet(month: &TempMonth) {
             .to_string_lossy()
             .into_owned();
         let text = month.text(&rel);
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let (header, rows) = csv_records(&text);
         let columns: Vec<Column> = header
             .iter()
             .enumerate()

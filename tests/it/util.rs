@@ -120,23 +120,30 @@ pub fn assert_counts_add_up(month: &Month) {
     assert_eq!(month.feedetail.height() as u64, fee_accepted);
 }
 
-/// The rows of an output CSV file (BOM dropped), each a map from column to value.
-pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader
+/// A CSV text's header and records.
+pub fn csv_records(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
         .headers()
         .unwrap()
         .iter()
         .map(str::to_owned)
         .collect();
-    reader
-        .records()
+    let records = reader.records().map(Result::unwrap).collect();
+    (header, records)
+}
+
+/// The rows of an output CSV file (BOM dropped), each a map from column to value.
+pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (header, records) = csv_records(text.trim_start_matches('\u{feff}'));
+    records
+        .into_iter()
         .map(|r| {
             header
                 .iter()
                 .cloned()
-                .zip(r.unwrap().iter().map(str::to_owned))
+                .zip(r.iter().map(str::to_owned))
                 .collect()
         })
         .collect()

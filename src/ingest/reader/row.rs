@@ -1,11 +1,12 @@
 //! The row checks: a [`RowParser`] takes a header and then raw records, checks each row
-//! against the table's columns and the cross-row rules, and builds the frame column by
-//! column.
+//! against the table's columns and the cross-row rules, and places each field's value
+//! straight into its column ([`Columns`]).
 
 use std::borrow::Cow;
 
 use polars::prelude::*;
 
+use super::columns::{Building, Columns};
 use super::{MAX_VALUE_CHARS, Parsed, Record, RowRules};
 use crate::config::CodeMaps;
 use crate::error::InputError;
@@ -13,59 +14,6 @@ use crate::ingest::encoding::Encoding;
 use crate::ingest::reject::{Reason, Reject};
 use crate::ingest::schema::{Column as Spec, Empty, Kind, Table};
 use crate::units;
-
-/// One parsed field.
-pub(super) enum Val<'a> {
-    Null,
-    Str(Cow<'a, str>),
-    Int(i64),
-    Date(i32),
-    Time(i64),
-}
-
-enum Builder {
-    Str(StringChunkedBuilder),
-    Int(PrimitiveChunkedBuilder<Int64Type>),
-    Date(PrimitiveChunkedBuilder<Int32Type>),
-    Time(PrimitiveChunkedBuilder<Int64Type>),
-}
-
-impl Builder {
-    /// A builder with room for `rows` values.
-    fn new(spec: &Spec, rows: usize) -> Self {
-        let name = PlSmallStr::from_static(spec.name);
-        match spec.kind.dtype() {
-            DataType::String => Builder::Str(StringChunkedBuilder::new(name, rows)),
-            DataType::Date => Builder::Date(PrimitiveChunkedBuilder::new(name, rows)),
-            DataType::Datetime(..) => Builder::Time(PrimitiveChunkedBuilder::new(name, rows)),
-            _ => Builder::Int(PrimitiveChunkedBuilder::new(name, rows)),
-        }
-    }
-
-    fn push(&mut self, value: &Val) {
-        match (self, value) {
-            (Builder::Str(b), Val::Str(s)) => b.append_value(s.as_ref()),
-            (Builder::Str(b), Val::Null) => b.append_null(),
-            (Builder::Int(b), Val::Int(x)) | (Builder::Time(b), Val::Time(x)) => b.append_value(*x),
-            (Builder::Int(b), Val::Null) | (Builder::Time(b), Val::Null) => b.append_null(),
-            (Builder::Date(b), Val::Date(x)) => b.append_value(*x),
-            (Builder::Date(b), Val::Null) => b.append_null(),
-            _ => unreachable!("a value of the wrong type for its column"),
-        }
-    }
-
-    fn finish(self) -> Column {
-        match self {
-            Builder::Str(b) => b.finish().into_column(),
-            Builder::Int(b) => b.finish().into_column(),
-            Builder::Date(b) => b.finish().into_date().into_column(),
-            Builder::Time(b) => b
-                .finish()
-                .into_datetime(TimeUnit::Milliseconds, None)
-                .into_column(),
-        }
-    }
-}
 
 pub struct RowParser<'a> {
     table: Table,
@@ -77,8 +25,7 @@ pub struct RowParser<'a> {
     order: Vec<(usize, usize)>,
     /// Header position of each spec column.
     position: Vec<usize>,
-    builders: Vec<Builder>,
-    lines: Vec<i64>,
+    columns: Columns,
     read: u64,
     rejects: Vec<Reject>,
     rejected_setl_ids: Vec<String>,
@@ -95,14 +42,10 @@ pub struct RowParser<'a> {
     /// The last fee line's `setl_id` that named an accepted settlement: a settlement's lines
     /// come together, so most lines skip the lookup.
     last_linked: String,
-    /// The last row's value buffer, emptied and kept for its allocation (else one a row).
-    spare_values: Vec<Val<'static>>,
     /// Every field of the file is known to decode (no per-row check needed).
     pub(super) all_decodable: bool,
     /// The file is known to hold no NUL byte (no per-row search needed).
     pub(super) nul_free: bool,
-    /// Rows the builders are made with room for.
-    room: usize,
 }
 
 impl<'a> RowParser<'a> {
@@ -162,8 +105,7 @@ impl<'a> RowParser<'a> {
             header_len: header.len(),
             order,
             position,
-            builders: specs.iter().map(|spec| Builder::new(spec, 0)).collect(),
-            lines: Vec::new(),
+            columns: Columns::new(specs, 0),
             read: 0,
             rejects: Vec::new(),
             rejected_setl_ids: Vec::new(),
@@ -173,20 +115,15 @@ impl<'a> RowParser<'a> {
             setl_id_index,
             key_buffer: String::new(),
             last_linked: String::new(),
-            spare_values: Vec::new(),
             all_decodable: false,
             nul_free: false,
-            room: 0,
         })
     }
 
     /// Makes room for about `rows` rows a frame, when the rows to come are known (growing
     /// a column by doubling copies it and frees and takes memory as it goes).
     pub(super) fn make_room(&mut self, rows: usize) {
-        self.room = rows;
-        let specs = self.table.columns();
-        self.builders = specs.iter().map(|spec| Builder::new(spec, rows)).collect();
-        self.lines.reserve(rows);
+        self.columns = Columns::new(self.table.columns(), rows);
         if !self.rules.unique_key.is_empty() {
             self.seen_keys.reserve(rows);
         }
@@ -250,66 +187,68 @@ impl<'a> RowParser<'a> {
             ));
         }
         let specs = self.table.columns();
-        let mut values = recycle(std::mem::take(&mut self.spare_values));
-        values.extend((0..specs.len()).map(|_| Val::Null));
         for k in 0..self.order.len() {
             let (index, pos) = self.order[k];
             let spec = &specs[index];
             let text = record
                 .text(pos, self.encoding)
                 .expect("decodability checked above");
-            if text.len() > MAX_VALUE_CHARS && text.chars().count() > MAX_VALUE_CHARS {
-                let chars = text.chars().count();
-                self.spare_values = recycle(values);
+            let placed = if text.len() > MAX_VALUE_CHARS && text.chars().count() > MAX_VALUE_CHARS {
+                Err(Reason::TooLong {
+                    chars: text.chars().count(),
+                })
+            } else {
+                self.place(spec, index, text, record)
+            };
+            if let Err(reason) = placed {
+                self.drop_row(k);
                 self.register_key(line, record);
-                return Err((Some(spec.name), Reason::TooLong { chars }));
-            }
-            match self.parse_field(spec, text, record) {
-                Ok(value) => values[index] = value,
-                Err(reason) => {
-                    self.spare_values = recycle(values);
-                    self.register_key(line, record);
-                    return Err((Some(spec.name), reason));
-                }
+                return Err((Some(spec.name), reason));
             }
         }
         if let Some((regions, _)) = self.rules.areas {
             for k in 0..self.area_indices.len() {
                 let index = self.area_indices[k];
-                if let Val::Str(code) = &values[index]
-                    && !regions.contains(code)
+                if let Some(code) = record.text(self.position[index], self.encoding)
+                    && !code.is_empty()
+                    && !regions.contains(&code)
                 {
-                    let value = code.to_string();
-                    self.spare_values = recycle(values);
+                    let value = code.into_owned();
+                    self.drop_row(self.order.len());
                     self.register_key(line, record);
                     return Err((Some(specs[index].name), Reason::UnknownArea { value }));
                 }
             }
         }
         if let Some(first_line) = self.register_key(line, record) {
-            self.spare_values = recycle(values);
+            self.drop_row(self.order.len());
             let key = self.key_text(record).unwrap_or_default();
             return Err((None, Reason::DuplicateKey { key, first_line }));
         }
         if let Some(accepted) = self.rules.settlements
             && let Some(index) = self.setl_id_index
-            && let Val::Str(setl_id) = &values[index]
+            && let Some(setl_id) = record.text(self.position[index], self.encoding)
+            && !setl_id.is_empty()
             && setl_id.as_ref() != self.last_linked
         {
             if !accepted.contains(setl_id.as_ref()) {
-                let setl_id = setl_id.to_string();
-                self.spare_values = recycle(values);
+                let setl_id = setl_id.into_owned();
+                self.drop_row(self.order.len());
                 return Err((Some("setl_id"), Reason::NoSettlement { setl_id }));
             }
             self.last_linked.clear();
-            self.last_linked.push_str(setl_id);
+            self.last_linked.push_str(&setl_id);
         }
-        for (builder, value) in self.builders.iter_mut().zip(&values) {
-            builder.push(value);
-        }
-        self.spare_values = recycle(values);
-        self.lines.push(line as i64);
+        self.columns.end_row(line);
         Ok(())
+    }
+
+    /// Ends a row rejected after the fields before header position `k` were placed.
+    fn drop_row(&mut self, k: usize) {
+        if k > 0 {
+            let unplaced = self.order[k..].iter().map(|&(index, _)| index);
+            self.columns.drop_row(unplaced);
+        }
     }
 
     fn key_text(&self, record: &impl Record) -> Option<String> {
@@ -355,110 +294,82 @@ impl<'a> RowParser<'a> {
         first
     }
 
-    fn parse_field<'r>(
-        &self,
+    /// Checks one field and places its value in its column.
+    fn place(
+        &mut self,
         spec: &Spec,
-        text: Cow<'r, str>,
+        index: usize,
+        text: Cow<'_, str>,
         record: &impl Record,
-    ) -> Result<Val<'r>, Reason> {
+    ) -> Result<(), Reason> {
         if text.is_empty() {
-            return match spec.empty {
-                Empty::Required => Err(Reason::Empty),
-                Empty::Zero => Ok(Val::Int(0)),
+            match spec.empty {
+                Empty::Required => return Err(Reason::Empty),
+                Empty::Zero => match &mut self.columns.building[index] {
+                    Building::Int(column) => column.push_value(0),
+                    _ => unreachable!("empty is zero only in a number column"),
+                },
                 Empty::Null if spec.name == "opsp_dise_code" && self.mapped_med_type(record) => {
-                    Err(Reason::OpspDiseaseMissing)
+                    return Err(Reason::OpspDiseaseMissing);
                 }
-                Empty::Null => Ok(Val::Null),
-            };
+                Empty::Null => self.columns.building[index].push_null(),
+            }
+            return Ok(());
         }
-        let value = match spec.kind {
-            Kind::Code | Kind::Text => Val::Str(text),
-            Kind::OneOf(allowed) => one_of(text, allowed)?,
-            Kind::MedType => {
-                let mapped = self.map_code(text, |c| &c.med_type);
-                one_of(mapped, crate::codes::MED_TYPE)?
-            }
-            Kind::RlocRea => {
-                let mapped = self.map_code(text, |c| &c.rloc_rea);
-                one_of(mapped, crate::codes::RLOC_REA)?
-            }
-            Kind::Date => match units::parse_date(&text) {
-                Some(d) => Val::Date(units::days_since_epoch(d)),
+        let bad_number = |error| Reason::BadNumber {
+            kind: spec.kind,
+            value: text.to_string(),
+            error,
+        };
+        match &mut self.columns.building[index] {
+            Building::Text(column) => match spec.kind {
+                Kind::OneOf(allowed) => column.push_value(one_of(&text, allowed)?),
+                Kind::MedType => {
+                    let mapped = map_code(self.rules.codes, text, |c| &c.med_type);
+                    column.push_value(one_of(&mapped, crate::codes::MED_TYPE)?);
+                }
+                Kind::RlocRea => {
+                    let mapped = map_code(self.rules.codes, text, |c| &c.rloc_rea);
+                    column.push_value(one_of(&mapped, crate::codes::RLOC_REA)?);
+                }
+                _ => column.push_value(text.as_ref()),
+            },
+            Building::Int(column) => column.push_value(match spec.kind {
+                Kind::Ratio => units::parse_ratio(&text).map_err(bad_number)?,
+                Kind::Int => units::parse_fixed(&text, 0).map_err(|_| Reason::BadInt {
+                    value: text.to_string(),
+                })?,
+                _ => units::parse_fixed(&text, spec.kind.scale().unwrap_or_default())
+                    .map_err(bad_number)?,
+            }),
+            Building::Date(column) => match units::parse_date(&text) {
+                Some(d) => column.push_value(units::days_since_epoch(d)),
                 None => return Err(Reason::BadDate { value: text.into() }),
             },
-            Kind::Time => match units::parse_time(&text) {
-                Some(t) => Val::Time(units::millis_since_epoch(t)),
+            Building::Time(column) => match units::parse_time(&text) {
+                Some(t) => column.push_value(units::millis_since_epoch(t)),
                 None => return Err(Reason::BadTime { value: text.into() }),
             },
-            Kind::Ratio => {
-                Val::Int(
-                    units::parse_ratio(&text).map_err(|error| Reason::BadNumber {
-                        kind: spec.kind,
-                        value: text.to_string(),
-                        error,
-                    })?,
-                )
-            }
-            Kind::Money | Kind::Qty | Kind::Price => {
-                let scale = spec.kind.scale().unwrap_or_default();
-                Val::Int(
-                    units::parse_fixed(&text, scale).map_err(|error| Reason::BadNumber {
-                        kind: spec.kind,
-                        value: text.to_string(),
-                        error,
-                    })?,
-                )
-            }
-            Kind::Int => match units::parse_fixed(&text, 0) {
-                Ok(n) => Val::Int(n),
-                Err(_) => return Err(Reason::BadInt { value: text.into() }),
-            },
-        };
-        Ok(value)
-    }
-
-    fn map_code<'r>(
-        &self,
-        text: Cow<'r, str>,
-        map: impl Fn(&CodeMaps) -> &std::collections::BTreeMap<String, String>,
-    ) -> Cow<'r, str> {
-        match self.rules.codes.and_then(|c| map(c).get(text.as_ref())) {
-            Some(standard) => Cow::Owned(standard.clone()),
-            None => text,
         }
+        Ok(())
     }
 
     /// Whether this settlement row's med_type, after the code map, is 14.
     fn mapped_med_type(&self, record: &impl Record) -> bool {
         self.raw(record, "med_type")
-            .map(|t| self.map_code(t, |c| &c.med_type) == "14")
+            .map(|t| map_code(self.rules.codes, t, |c| &c.med_type) == "14")
             .unwrap_or(false)
     }
 
     /// Rows accepted since the last frame was taken.
     pub fn pending(&self) -> usize {
-        self.lines.len()
+        self.columns.pending()
     }
 
     /// The rows accepted so far (since the last call) as a frame: `line`, then the
     /// table's columns.
     pub fn take_frame(&mut self) -> DataFrame {
-        let room = self.room;
-        let fresh = self
-            .table
-            .columns()
-            .iter()
-            .map(|spec| Builder::new(spec, room))
-            .collect();
-        let builders = std::mem::replace(&mut self.builders, fresh);
-        let lines = std::mem::replace(&mut self.lines, Vec::with_capacity(room));
-        let height = lines.len();
-        let mut columns = Vec::with_capacity(builders.len() + 1);
-        columns.push(Int64Chunked::from_vec("line".into(), lines).into_column());
-        for builder in builders {
-            columns.push(builder.finish());
-        }
-        DataFrame::new(height, columns).expect("columns built to one height")
+        self.columns.take_frame()
     }
 
     pub fn finish(mut self) -> Parsed {
@@ -473,24 +384,97 @@ impl<'a> RowParser<'a> {
     }
 }
 
-/// An emptied buffer of values with another lifetime, in the same allocation (collecting
-/// an empty iterator into a vector of a same-sized type reuses the allocation).
-pub(super) fn recycle<'a, 'b>(mut values: Vec<Val<'a>>) -> Vec<Val<'b>> {
-    values.clear();
-    values.into_iter().map(|_| Val::Null).collect()
+/// A code's standard form, where the configuration's `[codes]` maps it.
+fn map_code<'r>(
+    codes: Option<&CodeMaps>,
+    text: Cow<'r, str>,
+    map: impl Fn(&CodeMaps) -> &std::collections::BTreeMap<String, String>,
+) -> Cow<'r, str> {
+    match codes.and_then(|c| map(c).get(text.as_ref())) {
+        Some(standard) => Cow::Owned(standard.clone()),
+        None => text,
+    }
 }
 
-fn one_of<'r>(text: Cow<'r, str>, allowed: &'static [&'static str]) -> Result<Val<'r>, Reason> {
+/// The code itself, when it is one of `allowed`.
+fn one_of<'t>(text: &'t str, allowed: &'static [&'static str]) -> Result<&'t str, Reason> {
     // Codes are a few bytes: compared inline rather than by a call to `memcmp` each.
     let bytes = text.as_bytes();
     let same =
         |code: &&str| code.len() == bytes.len() && code.bytes().zip(bytes).all(|(a, &b)| a == b);
     if allowed.iter().any(same) {
-        Ok(Val::Str(text))
+        Ok(text)
     } else {
         Err(Reason::BadCode {
-            value: text.into_owned(),
+            value: text.to_owned(),
             allowed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::reader::TextRow;
+
+    /// A row rejected after some of its fields were placed, or after all of them, leaves
+    /// nothing in the frame: the kept rows' values stay in line, and the counts add up.
+    #[test]
+    fn a_row_rejected_after_its_first_fields_leaves_nothing_in_the_frame() {
+        let header = [
+            "psn_no",
+            "insutype",
+            "med_grp",
+            "year",
+            "dedc_used",
+            "hifp_paid",
+        ]
+        .map(String::from)
+        .to_vec();
+        let rules = RowRules {
+            unique_key: &["psn_no", "med_grp"],
+            ..RowRules::default()
+        };
+        let mut parser =
+            RowParser::new(Table::Ytd, "ytd.csv", Encoding::Utf8, &header, rules).unwrap();
+        parser.make_room(4);
+        let push = |parser: &mut RowParser, line: u64, fields: [&str; 6]| {
+            parser.push(line, &TextRow { fields: &fields });
+        };
+        push(&mut parser, 2, ["P1", "310", "ip", "2026", "1.00", ""]);
+        // Four fields placed, then a bad amount.
+        push(&mut parser, 3, ["P2", "390", "op", "2025", "x", "2.00"]);
+        // Every field placed, then a key seen on line 2.
+        push(&mut parser, 4, ["P1", "310", "ip", "2026", "3.00", "4.00"]);
+        assert_eq!(parser.pending(), 1);
+        let first = parser.take_frame();
+        push(&mut parser, 5, ["P3", "390", "op", "2026", "5.00", "6.00"]);
+        // The first field bad: nothing placed.
+        push(&mut parser, 6, ["", "310", "op", "2026", "7.00", "8.00"]);
+        let parsed = parser.finish();
+        assert_eq!(parsed.read, 5);
+        let lines: Vec<u64> = parsed.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 4, 6]);
+        let expected = |line: i64, psn_no: &str, med_grp: &str, dedc: i64, hifp: i64| {
+            df!(
+                "line" => [line],
+                "psn_no" => [psn_no],
+                "insutype" => [if line == 2 { "310" } else { "390" }],
+                "med_grp" => [med_grp],
+                "year" => [2026i64],
+                "dedc_used" => [dedc],
+                "hifp_paid" => [hifp],
+            )
+            .unwrap()
+        };
+        assert!(
+            first.equals_missing(&expected(2, "P1", "ip", 100, 0)),
+            "{first}"
+        );
+        let second = &parsed.frame;
+        assert!(
+            second.equals_missing(&expected(5, "P3", "op", 500, 600)),
+            "{second}"
+        );
     }
 }

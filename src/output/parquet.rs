@@ -5,7 +5,9 @@
 //! each column's distinct values (a HyperLogLog pass) and, below three in four, hashes
 //! every value into a dictionary. Over the `inputs/` of a province month that was about
 //! half the time of reading it. Here a column is dictionary-encoded only where its values
-//! are few by nature (the codes, the hospital directory, the dates of a month); other
+//! are few by nature (the codes, the hospital directory, the dates of a month), and the
+//! dictionary of such a string column is found by each value's 16-byte view where the
+//! value fits in it ([`dictionary_of`]), not by hashing its text; other
 //! strings (identifiers, names) are written plain, and amounts, times and line numbers as
 //! bit-packed differences (`DELTA_BINARY_PACKED`, which every Parquet reader reads).
 //! Fixed-point columns (scaled `Int64`) are written as they are held, as the 64-bit
@@ -15,6 +17,10 @@
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_arrow::array::{
+    Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
+};
+use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
@@ -230,6 +236,15 @@ impl ParquetSink {
                 .zip(&self.fields)
                 .zip(&self.encodings)
             {
+                let few = (encoding == Encoding::RleDictionary)
+                    .then(|| array.as_any().downcast_ref::<Utf8ViewArray>())
+                    .flatten()
+                    .map(dictionary_of)
+                    .transpose()?;
+                let array = match &few {
+                    Some(dictionary) => dictionary as &dyn Array,
+                    None => array.as_ref(),
+                };
                 for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
                     let pages = pages.map(|page| {
                         page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string()))
@@ -254,6 +269,40 @@ impl ParquetSink {
         let rows = self.rows;
         self.writer.into_inner().finish(root, rows)
     }
+}
+
+/// A few-valued string column as a dictionary (its distinct values in the order they first
+/// appear, as polars' writer would find them) and a key a row. A value of 12 bytes or
+/// fewer is held whole in its view, whose 16 bytes are its key in the lookup (no hashing
+/// of text, no comparing of bytes); a longer one is looked up by its text.
+fn dictionary_of(array: &Utf8ViewArray) -> PolarsResult<DictionaryArray<u32>> {
+    let mut inline: PlHashMap<u128, u32> = PlHashMap::default();
+    let mut long: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut values = MutableBinaryViewArray::<str>::new();
+    let mut keys = Vec::with_capacity(array.len());
+    let mut add = |value: &str| {
+        values.push_value(value);
+        values.len() as u32 - 1
+    };
+    for (row, view) in array.views().iter().enumerate() {
+        let key = if array.is_null(row) {
+            0
+        } else if view.is_inline() {
+            *inline
+                .entry(view.as_u128())
+                .or_insert_with(|| add(array.value(row)))
+        } else {
+            let value = array.value(row);
+            *long.entry(value).or_insert_with(|| add(value))
+        };
+        keys.push(key);
+    }
+    let keys = PrimitiveArray::new(
+        ArrowDataType::UInt32,
+        keys.into(),
+        array.validity().cloned(),
+    );
+    DictionaryArray::try_from_keys(keys, values.freeze().boxed(), false)
 }
 
 /// `frame` with each string column holding only its own values' bytes (a gather shares the
@@ -312,6 +361,16 @@ mod tests {
                         .collect::<Vec<_>>(),
                 ),
                 Column::new("certno".into(), vec!["110101199001011234"; n]),
+                // A few-valued column: values held in their views and longer ones, nulls.
+                Column::new(
+                    "med_list_codg".into(),
+                    (0..n)
+                        .map(|i| {
+                            let codes = [Some("XA01AAA0123010100001"), Some("C1"), None];
+                            codes[i % 3].map(|c| format!("{c}{}", i % 5))
+                        })
+                        .collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "begndate".into(),
                     (0..n as i32).map(|i| 20_000 + i % 30).collect::<Vec<_>>(),
@@ -368,7 +427,13 @@ mod tests {
                 .zip(sent.iter())
                 .all(|(a, b)| a == b.map(i128::from))
         );
-        for name in ["hospital_dir", "setl_id", "begndate", "setl_time"] {
+        for name in [
+            "hospital_dir",
+            "setl_id",
+            "med_list_codg",
+            "begndate",
+            "setl_time",
+        ] {
             assert!(
                 back.column(name)
                     .unwrap()
@@ -380,6 +445,36 @@ mod tests {
         assert_eq!(
             certno,
             Some(crate::mask::certno("110101199001011234").as_str())
+        );
+    }
+
+    /// A few-valued column's dictionary: its distinct values in the order they first
+    /// appear, whether held in their views or not; nulls stay null and add no value.
+    #[test]
+    fn a_dictionary_holds_each_value_once_in_first_order() {
+        let long = "XA01AAA0123010100001";
+        let column = StringChunked::new(
+            "c".into(),
+            [
+                Some("21"),
+                None,
+                Some(long),
+                Some("21"),
+                Some("11"),
+                Some(long),
+                None,
+            ],
+        );
+        let array = column.downcast_iter().next().unwrap();
+        let dictionary = dictionary_of(array).unwrap();
+        let values = dictionary.values().as_any();
+        let values = values.downcast_ref::<Utf8ViewArray>().unwrap();
+        let values: Vec<&str> = values.values_iter().collect();
+        assert_eq!(values, ["21", long, "11"]);
+        let keys: Vec<Option<u32>> = dictionary.keys().iter().map(|k| k.copied()).collect();
+        assert_eq!(
+            keys,
+            [Some(0), None, Some(1), Some(0), Some(2), Some(1), None]
         );
     }
 

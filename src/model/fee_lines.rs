@@ -151,6 +151,21 @@ pub struct FeeLines {
     pub inscp_scp_amt: PerLine<i64>,
 }
 
+const TEXT: [&str; 2] = ["setl_id", "feedetl_sn"];
+const CODES: [&str; 3] = ["hospital_dir", "med_list_codg", "chrgitm_lv"];
+const NUMBERS: [&str; 10] = [
+    "line",
+    "cnt",
+    "pric",
+    "det_item_fee_sumamt",
+    "selfpay_prop",
+    "fulamt_ownpay_amt",
+    "overlmt_amt",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "fee_ocur_time",
+];
+
 /// What one fee-line column becomes.
 enum Built {
     Text(TextColumn),
@@ -159,24 +174,16 @@ enum Built {
 }
 
 impl FeeLines {
+    /// The fee-line columns the checks read: a part's fee lines are read back with these
+    /// alone.
+    pub fn columns() -> impl Iterator<Item = &'static str> {
+        TEXT.into_iter().chain(CODES).chain(NUMBERS)
+    }
+
     /// Takes the fee-line frame and converts it column by column, each frame column freed
     /// once converted (the frame and the rows are never both whole in memory).
     pub fn new(mut frame: DataFrame) -> FeeLines {
         use rayon::prelude::*;
-        const TEXT: [&str; 2] = ["setl_id", "feedetl_sn"];
-        const CODES: [&str; 3] = ["hospital_dir", "med_list_codg", "chrgitm_lv"];
-        const NUMBERS: [&str; 10] = [
-            "line",
-            "cnt",
-            "pric",
-            "det_item_fee_sumamt",
-            "selfpay_prop",
-            "fulamt_ownpay_amt",
-            "overlmt_amt",
-            "preselfpay_amt",
-            "inscp_scp_amt",
-            "fee_ocur_time",
-        ];
         let columns: Vec<(&str, Column)> = TEXT
             .iter()
             .chain(&CODES)

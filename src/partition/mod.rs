@@ -399,7 +399,7 @@ fn count_codes(setlinfo: &DataFrame, counts: &mut BTreeMap<PlSmallStr, usize>) {
 
 /// A part's settlement rows and fee lines, to be checked: read back with their fixed-point
 /// columns as the scaled integers the checks use, the fee lines with the columns the checks
-/// read alone (the largest of the others, `medins_list_codg`, is a fifth of their bytes).
+/// read alone (the three others are a tenth of their bytes in a province month's files).
 pub fn read_part(root: &Path, part: &str) -> Result<(DataFrame, DataFrame), OutputError> {
     let checked: Vec<String> = crate::model::FeeLines::columns()
         .map(str::to_owned)

@@ -127,6 +127,13 @@ pub fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::default()).num_days() as i32
 }
 
+/// The day (since 1970-01-01) of a time in milliseconds since the epoch: what
+/// `days_since_epoch(time_from_millis(millis).date())` gives, without the calendar, for any
+/// time chrono can hold.
+pub fn day_of_millis(millis: i64) -> i32 {
+    millis.div_euclid(86_400_000) as i32
+}
+
 pub fn date_from_days(days: i32) -> NaiveDate {
     NaiveDate::default() + chrono::Duration::days(i64::from(days))
 }
@@ -195,6 +202,29 @@ pub fn parse_month(text: &str) -> Option<(i32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_day_of_a_time_is_its_calendar_day() {
+        let day = 86_400_000;
+        for millis in [
+            0,
+            1,
+            day - 1,
+            day,
+            -1,
+            -day,
+            -day - 1,
+            1_793_836_799_999,
+            -2_208_988_800_000,
+            4_102_444_800_000 + 12_345,
+        ] {
+            assert_eq!(
+                day_of_millis(millis),
+                days_since_epoch(time_from_millis(millis).date()),
+                "{millis}"
+            );
+        }
+    }
 
     #[test]
     fn fixed_point_is_exact_and_strict() {

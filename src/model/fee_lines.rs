@@ -69,37 +69,55 @@ pub struct CodeColumn {
 
 impl CodeColumn {
     /// A text column's values, a null as the empty text.
+    ///
+    /// Each value is found by its 16-byte view first: two equal views are always equal
+    /// values (a value of up to 12 bytes is its view; a longer one's view points at its
+    /// bytes), and a column read from a Parquet dictionary gives each row of one value the
+    /// same view. Only a view not seen before is looked up by its text.
     pub fn from_column(values: &Column) -> CodeColumn {
         let mut column = CodeColumn::default();
-        let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
         let Ok(values) = values.str() else {
             column.values.push(PlSmallStr::EMPTY);
             column.index = vec![0; values.len()];
             return column;
         };
+        let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
         column.index.reserve(values.len());
-        // Runs of one value are common (a hospital's directory): checked before the map.
-        let mut last: Option<(&str, u32)> = None;
-        for value in values.iter() {
-            let value = value.unwrap_or_default();
-            let k = match last {
-                Some((text, k)) if text == value => k,
-                _ => {
-                    // A lookup by the text first: a key is made only for a new value.
-                    let k = match known.get(value) {
-                        Some(&k) => k,
-                        None => {
-                            let k = column.values.len() as u32;
-                            column.values.push(PlSmallStr::from_str(value));
-                            known.insert(PlSmallStr::from_str(value), k);
-                            k
-                        }
-                    };
-                    last = Some((value, k));
-                    k
-                }
-            };
-            column.index.push(k);
+        for chunk in values.downcast_iter() {
+            // A long value's view names a buffer of its chunk: views are known per chunk.
+            let mut by_view: HashMap<u128, u32> = HashMap::default();
+            let views = chunk.views();
+            // Runs of one value are common (a hospital's directory): checked before the map.
+            let mut last: Option<(u128, u32)> = None;
+            for (row, view) in views.iter().enumerate() {
+                let valid = polars_arrow::array::Array::is_valid(chunk, row);
+                let view = if valid { view.as_u128() } else { 0 };
+                let k = match last {
+                    Some((seen, k)) if seen == view => k,
+                    _ => {
+                        let k = match by_view.get(&view) {
+                            Some(&k) => k,
+                            None => {
+                                let value = if view == 0 { "" } else { chunk.value(row) };
+                                let k = match known.get(value) {
+                                    Some(&k) => k,
+                                    None => {
+                                        let k = column.values.len() as u32;
+                                        column.values.push(PlSmallStr::from_str(value));
+                                        known.insert(PlSmallStr::from_str(value), k);
+                                        k
+                                    }
+                                };
+                                by_view.insert(view, k);
+                                k
+                            }
+                        };
+                        last = Some((view, k));
+                        k
+                    }
+                };
+                column.index.push(k);
+            }
         }
         column
     }
@@ -205,16 +223,11 @@ impl FeeLines {
                 } else if CODES.contains(&name) {
                     Built::Code(CodeColumn::from_column(&column))
                 } else if name == "fee_ocur_time" {
-                    Built::Numbers(
-                        column_ints(&column)
-                            .into_iter()
-                            .map(|t| {
-                                i64::from(units::days_since_epoch(
-                                    units::time_from_millis(t).date(),
-                                ))
-                            })
-                            .collect(),
-                    )
+                    let mut days = column_ints(&column);
+                    for t in &mut days {
+                        *t = i64::from(units::day_of_millis(*t));
+                    }
+                    Built::Numbers(days)
                 } else {
                     Built::Numbers(column_ints(&column))
                 };
@@ -307,6 +320,26 @@ mod tests {
         }
         // H1, H2 and the empty text of the null.
         assert_eq!(column.values.len(), 3);
+    }
+
+    #[test]
+    fn a_code_column_tells_long_values_of_different_chunks_apart() {
+        // Each chunk holds its long values in its own buffers, from offset 0: the same
+        // view bits name different values in different chunks.
+        let first = "XA01AAA001010101001";
+        let other = "ZB99ZZZ999999999999";
+        let mut column = texts(&[Some(first), Some("H1"), Some(first)]);
+        column
+            .append_owned(texts(&[Some(other), None, Some(""), Some(first)]))
+            .unwrap();
+        assert_eq!(column.n_chunks(), 2);
+        let codes = CodeColumn::from_column(&column);
+        let expected = [first, "H1", first, other, "", "", first];
+        for (k, value) in expected.iter().enumerate() {
+            assert_eq!(&codes[k], *value, "row {k}");
+        }
+        // first, H1, other and the empty text (of the null and the empty value alike).
+        assert_eq!(codes.values.len(), 4);
     }
 
     #[test]

@@ -86,9 +86,49 @@ pub(super) fn ints(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
     map_ints(frame.column(name).expect("a column of the schema"), |v| v)
 }
 
-/// An integer column with nulls as 0 (no `Option` a cell in between).
+/// An integer column with nulls as 0 (no `Option` a cell in between): a chunk without
+/// nulls is copied whole.
 pub(crate) fn column_ints(column: &Column) -> Vec<i64> {
-    map_ints(column, Option::unwrap_or_default)
+    fn extend<T: polars_arrow::types::NativeType + Into<i64>>(
+        out: &mut Vec<i64>,
+        chunk: &polars_arrow::array::PrimitiveArray<T>,
+    ) {
+        match chunk.validity().filter(|v| v.unset_bits() > 0) {
+            None => out.extend(chunk.values().iter().map(|&v| v.into())),
+            Some(valid) => out.extend(
+                chunk
+                    .values()
+                    .iter()
+                    .zip(valid.iter())
+                    .map(|(&v, ok)| if ok { v.into() } else { 0 }),
+            ),
+        }
+    }
+    let mut out = Vec::with_capacity(column.len());
+    match column.dtype() {
+        DataType::Date => {
+            if let Ok(dates) = column.date() {
+                dates
+                    .physical()
+                    .downcast_iter()
+                    .for_each(|c| extend(&mut out, c));
+            }
+        }
+        DataType::Datetime(..) => {
+            if let Ok(times) = column.datetime() {
+                times
+                    .physical()
+                    .downcast_iter()
+                    .for_each(|c| extend(&mut out, c));
+            }
+        }
+        _ => {
+            if let Ok(ints) = column.i64() {
+                ints.downcast_iter().for_each(|c| extend(&mut out, c));
+            }
+        }
+    }
+    out
 }
 
 /// A coded column's values as its enum. Ingestion admits only codes of the set (SPEC §12),

@@ -24,8 +24,10 @@ use crate::output::parquet::{ParquetSink, owning_strings};
 
 mod filings;
 mod held;
+mod read;
 pub use filings::{FILING_PARTS, FilingSpill, read_filings};
 pub use held::{Found, Held, stack};
+pub use read::{read_part, read_part_table, read_scaled};
 
 /// A part's waiting rows are written as a row group once there are this many.
 pub const GROUP_ROWS: usize = 1 << 17;
@@ -395,75 +397,6 @@ fn count_codes(setlinfo: &DataFrame, counts: &mut BTreeMap<PlSmallStr, usize>) {
     if let Some((current, n)) = run {
         *counts.entry(current.into()).or_default() += n;
     }
-}
-
-/// A part's settlement rows and fee lines, to be checked: read back with their fixed-point
-/// columns as the scaled integers the checks use, the fee lines with the columns the checks
-/// read alone (the three others are a tenth of their bytes in a province month's files).
-pub fn read_part(root: &Path, part: &str) -> Result<(DataFrame, DataFrame), OutputError> {
-    let checked: Vec<String> = crate::model::FeeLines::columns()
-        .map(str::to_owned)
-        .collect();
-    let (setlinfo, feedetail) = rayon::join(
-        || read_columns(root, Table::Setlinfo, part, None),
-        || read_columns(root, Table::Feedetail, part, Some(checked)),
-    );
-    Ok((setlinfo?, feedetail?))
-}
-
-/// One table of a part (settlement rows or fee lines), every column, with its fixed-point
-/// columns as scaled integers.
-pub fn read_part_table(root: &Path, table: Table, part: &str) -> Result<DataFrame, OutputError> {
-    read_columns(root, table, part, None)
-}
-
-/// One table of a part, its `columns` (`None`: all).
-fn read_columns(
-    root: &Path,
-    table: Table,
-    part: &str,
-    columns: Option<Vec<String>>,
-) -> Result<DataFrame, OutputError> {
-    let path = part_path(root, table, part);
-    let err = |e: PolarsError| OutputError::io(&path, e);
-    if !path.is_file() {
-        let empty = crate::ingest::empty_hospital_frame(table);
-        return match columns {
-            Some(columns) => empty.select(columns).map_err(err),
-            None => Ok(empty),
-        };
-    }
-    let file = std::fs::File::open(&path).map_err(|e| OutputError::io(&path, e))?;
-    let frame = ParquetReader::new(file)
-        .with_columns(columns.clone())
-        .finish()
-        .map_err(err)?;
-    // In the order asked for, whatever the file's: the parts of several slices are stacked.
-    let frame = match columns {
-        Some(columns) => frame.select(columns).map_err(err)?,
-        None => frame,
-    };
-    scaled_integers(frame).map_err(err)
-}
-
-/// Decimal columns as their scaled integers (Int64), as ingestion types them.
-fn scaled_integers(frame: DataFrame) -> PolarsResult<DataFrame> {
-    let height = frame.height();
-    let columns = frame
-        .columns()
-        .iter()
-        .cloned()
-        .map(|c| match c.dtype() {
-            DataType::Decimal(_, _) => Ok(c
-                .decimal()?
-                .physical()
-                .cast(&DataType::Int64)?
-                .with_name(c.name().clone())
-                .into_column()),
-            _ => Ok(c),
-        })
-        .collect::<PolarsResult<Vec<_>>>()?;
-    DataFrame::new(height, columns)
 }
 
 /// The rows of a table (enrollment, year-to-date) by `psn_no`, found once for every part:

@@ -330,23 +330,21 @@ pub fn owning_strings(frame: &DataFrame) -> DataFrame {
     DataFrame::new(frame.height(), columns).expect("the frame's own columns")
 }
 
+/// A frame like a part's, written as a part is: for the tests of writing and reading back.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixture {
     use super::*;
 
-    fn scale(name: &str) -> Option<u32> {
+    /// The fixed-point columns of [`frame`]: `hifp_pay`, in fen.
+    pub fn scale(name: &str) -> Option<u32> {
         (name == "hifp_pay").then_some(2)
     }
 
-    /// What a file holds read back is what was pushed: fixed-point columns as exact
-    /// Decimals, codes and identifiers, dates, times and nulls, over several row groups,
-    /// `certno` masked; the manifest's hash is that of the file's bytes.
-    #[test]
-    fn a_file_reads_back_as_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.parquet");
-        let n = 1000;
-        let frame = DataFrame::new(
+    /// `n` rows of a hospital directory, identifiers, an amount (with nulls), `certno`, a
+    /// few-valued code (values held in their views and longer ones, nulls), a date and a
+    /// time (with nulls).
+    pub fn frame(n: usize) -> DataFrame {
+        DataFrame::new(
             n,
             vec![
                 Column::new("hospital_dir".into(), vec!["H1"; n]),
@@ -380,27 +378,48 @@ mod tests {
                 Column::new(
                     "setl_time".into(),
                     (0..n as i64)
-                        .map(|i| 1_700_000_000_000 + i * 60_000)
+                        .map(|i| (i % 5 != 0).then_some(1_700_000_000_000 + i * 60_000))
                         .collect::<Vec<_>>(),
                 )
                 .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
                 .unwrap(),
             ],
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// `frame` written to `path` in row groups of about 300 rows, pushed 128 at a time.
+    pub fn write(frame: &DataFrame, path: &Path, mask: bool) -> OutputFile {
         let mut sink = ParquetSink::create(
-            &path,
+            path,
             &frame.clear(),
             &scale,
             ParquetCompression::Lz4Raw,
-            true,
+            mask,
         )
         .unwrap()
         .with_group_rows(300);
-        for offset in (0..n).step_by(128) {
+        for offset in (0..frame.height()).step_by(128) {
             sink.push(frame.slice(offset as i64, 128)).unwrap();
         }
-        let file = sink.finish(dir.path()).unwrap();
+        sink.finish(path.parent().unwrap()).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a file holds read back is what was pushed: fixed-point columns as exact
+    /// Decimals, codes and identifiers, dates, times and nulls, over several row groups,
+    /// `certno` masked; the manifest's hash is that of the file's bytes.
+    #[test]
+    fn a_file_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let n = 1000;
+        let frame = fixture::frame(n);
+        let file = fixture::write(&frame, &path, true);
         assert_eq!((file.path.as_str(), file.rows), ("t.parquet", n as u64));
         use sha2::Digest;
         let bytes = std::fs::read(&path).unwrap();

@@ -27,7 +27,7 @@ mod held;
 mod read;
 pub use filings::{FILING_PARTS, FilingSpill, read_filings};
 pub use held::{Found, Held, stack};
-pub use read::{read_part, read_part_table, read_scaled};
+pub use read::{read_part, read_part_table};
 
 /// A part's waiting rows are written as a row group once there are this many.
 pub const GROUP_ROWS: usize = 1 << 17;

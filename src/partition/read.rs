@@ -3,10 +3,10 @@
 //!
 //! The files hold money and ratios as `Decimal(18, scale)` for analysts. polars reads such
 //! a column into its 128-bit decimals a value at a time, and a cast then made 64-bit
-//! integers of them again: on a province month, the fee lines' seven decimal columns were
-//! most of the time of reading their parts back. Here the file's 64-bit integers are
-//! decoded as integers, by polars' own page decoders, one column (of every row group) a
-//! task.
+//! integers of them again: on a province month that was about a third of the time of
+//! reading the fee lines of the 31 parts back (1.9 s, now 1.3–1.5 s). Here the file's
+//! 64-bit integers are decoded as integers, by polars' own page decoders, one column (of
+//! every row group) a task.
 
 use std::io::Cursor;
 use std::path::Path;

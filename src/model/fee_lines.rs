@@ -7,6 +7,7 @@ use polars::prelude::*;
 
 use super::*;
 use crate::units;
+use polars_arrow::array::{Array, Utf8ViewArray};
 
 /// A column of text, every value in one buffer: for the tens of millions of fee lines, a
 /// `String` a cell would cost an allocation and 24 bytes more each.
@@ -68,12 +69,9 @@ pub struct CodeColumn {
 }
 
 impl CodeColumn {
-    /// A text column's values, a null as the empty text.
-    ///
-    /// Each value is found by its 16-byte view first: two equal views are always equal
-    /// values (a value of up to 12 bytes is its view; a longer one's view points at its
-    /// bytes), and a column read from a Parquet dictionary gives each row of one value the
-    /// same view. Only a view not seen before is looked up by its text.
+    /// A text column's values, a null as the empty text, each found by its view first
+    /// ([`keys_by_view`]): a column read from a Parquet dictionary gives every row of one
+    /// value the same view, so only the first row of each value is looked up by its text.
     pub fn from_column(values: &Column) -> CodeColumn {
         let mut column = CodeColumn::default();
         let Ok(values) = values.str() else {
@@ -84,40 +82,18 @@ impl CodeColumn {
         let mut known: HashMap<PlSmallStr, u32> = HashMap::default();
         column.index.reserve(values.len());
         for chunk in values.downcast_iter() {
-            // A long value's view names a buffer of its chunk: views are known per chunk.
-            let mut by_view: HashMap<u128, u32> = HashMap::default();
-            let views = chunk.views();
-            // Runs of one value are common (a hospital's directory): checked before the map.
-            let mut last: Option<(u128, u32)> = None;
-            for (row, view) in views.iter().enumerate() {
-                let valid = polars_arrow::array::Array::is_valid(chunk, row);
-                let view = if valid { view.as_u128() } else { 0 };
-                let k = match last {
-                    Some((seen, k)) if seen == view => k,
-                    _ => {
-                        let k = match by_view.get(&view) {
-                            Some(&k) => k,
-                            None => {
-                                let value = if view == 0 { "" } else { chunk.value(row) };
-                                let k = match known.get(value) {
-                                    Some(&k) => k,
-                                    None => {
-                                        let k = column.values.len() as u32;
-                                        column.values.push(PlSmallStr::from_str(value));
-                                        known.insert(PlSmallStr::from_str(value), k);
-                                        k
-                                    }
-                                };
-                                by_view.insert(view, k);
-                                k
-                            }
-                        };
-                        last = Some((view, k));
+            keys_by_view(chunk, &mut column.index, |value| {
+                let value = value.unwrap_or_default();
+                match known.get(value) {
+                    Some(&k) => k,
+                    None => {
+                        let k = column.values.len() as u32;
+                        column.values.push(PlSmallStr::from_str(value));
+                        known.insert(PlSmallStr::from_str(value), k);
                         k
                     }
-                };
-                column.index.push(k);
-            }
+                }
+            });
         }
         column
     }
@@ -144,6 +120,40 @@ impl std::ops::Index<usize> for CodeColumn {
 
     fn index(&self, k: usize) -> &str {
         &self.values[self.index[k] as usize]
+    }
+}
+
+/// Each row's key in `chunk`, pushed to `keys`. A row whose 16-byte view was seen before in
+/// the chunk takes that view's key without its text being read: two equal views are equal
+/// values within one array (a value of up to 12 bytes is its view; a longer one's view
+/// names its bytes in the array's buffers). `key_of` gives the key of any other row's value
+/// (`None`: a null, asked once). Runs of one view skip the lookup.
+pub fn keys_by_view<'a>(
+    chunk: &'a Utf8ViewArray,
+    keys: &mut Vec<u32>,
+    mut key_of: impl FnMut(Option<&'a str>) -> u32,
+) {
+    let mut by_view: HashMap<u128, u32> = HashMap::default();
+    let mut null_key: Option<u32> = None;
+    let mut last: Option<(u128, u32)> = None;
+    keys.reserve(chunk.len());
+    for (row, view) in chunk.views().iter().enumerate() {
+        if chunk.is_null(row) {
+            keys.push(*null_key.get_or_insert_with(|| key_of(None)));
+            continue;
+        }
+        let view = view.as_u128();
+        let k = match last {
+            Some((seen, k)) if seen == view => k,
+            _ => {
+                let k = *by_view
+                    .entry(view)
+                    .or_insert_with(|| key_of(Some(chunk.value(row))));
+                last = Some((view, k));
+                k
+            }
+        };
+        keys.push(k);
     }
 }
 

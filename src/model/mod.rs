@@ -20,7 +20,7 @@ mod money;
 mod reference;
 mod rows;
 
-pub use fee_lines::{CodeColumn, FeeLines, TextColumn};
+pub use fee_lines::{CodeColumn, FeeLines, TextColumn, keys_by_view};
 pub use money::{Amounts, Money};
 pub use reference::{
     Catalogue, CatalogueItem, PolicyRow, catalogue, catalogue_item, policy, tier, ytd,

@@ -272,31 +272,20 @@ impl ParquetSink {
 }
 
 /// A few-valued string column as a dictionary (its distinct values in the order they first
-/// appear, as polars' writer would find them) and a key a row. A value of 12 bytes or
-/// fewer is held whole in its view, whose 16 bytes are its key in the lookup (no hashing
-/// of text, no comparing of bytes); a longer one is looked up by its text.
+/// appear, as polars' writer would find them) and a key a row, each row found by its view
+/// first ([`crate::model::keys_by_view`]): only the first row of each view is looked up by
+/// its text. A null keeps key 0 and its validity, and adds no value.
 fn dictionary_of(array: &Utf8ViewArray) -> PolarsResult<DictionaryArray<u32>> {
-    let mut inline: PlHashMap<u128, u32> = PlHashMap::default();
-    let mut long: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut known: PlHashMap<&str, u32> = PlHashMap::default();
     let mut values = MutableBinaryViewArray::<str>::new();
     let mut keys = Vec::with_capacity(array.len());
-    let mut add = |value: &str| {
-        values.push_value(value);
-        values.len() as u32 - 1
-    };
-    for (row, view) in array.views().iter().enumerate() {
-        let key = if array.is_null(row) {
-            0
-        } else if view.is_inline() {
-            *inline
-                .entry(view.as_u128())
-                .or_insert_with(|| add(array.value(row)))
-        } else {
-            let value = array.value(row);
-            *long.entry(value).or_insert_with(|| add(value))
-        };
-        keys.push(key);
-    }
+    crate::model::keys_by_view(array, &mut keys, |value| match value {
+        None => 0,
+        Some(value) => *known.entry(value).or_insert_with(|| {
+            values.push_value(value);
+            values.len() as u32 - 1
+        }),
+    });
     let keys = PrimitiveArray::new(
         ArrowDataType::UInt32,
         keys.into(),

@@ -127,7 +127,9 @@ impl std::ops::Index<usize> for CodeColumn {
 /// the chunk takes that view's key without its text being read: two equal views are equal
 /// values within one array (a value of up to 12 bytes is its view; a longer one's view
 /// names its bytes in the array's buffers). `key_of` gives the key of any other row's value
-/// (`None`: a null, asked once). Runs of one view skip the lookup.
+/// (`None`: a null, asked once). A run of one value skips the lookup, whether its rows
+/// share a view or only the text (rows parsed one by one each have a view of their own: a
+/// fee line's settlement repeats down its lines).
 pub fn keys_by_view<'a>(
     chunk: &'a Utf8ViewArray,
     keys: &mut Vec<u32>,
@@ -135,7 +137,8 @@ pub fn keys_by_view<'a>(
 ) {
     let mut by_view: HashMap<u128, u32> = HashMap::default();
     let mut null_key: Option<u32> = None;
-    let mut last: Option<(u128, u32)> = None;
+    // The last value looked up: its view, its row and its key.
+    let mut last: Option<(u128, usize, u32)> = None;
     keys.reserve(chunk.len());
     for (row, view) in chunk.views().iter().enumerate() {
         if chunk.is_null(row) {
@@ -144,12 +147,19 @@ pub fn keys_by_view<'a>(
         }
         let view = view.as_u128();
         let k = match last {
-            Some((seen, k)) if seen == view => k,
+            Some((seen, _, k)) if seen == view => k,
+            // The same length and first four bytes (a view's low 64 bits), and the same
+            // bytes after them.
+            Some((seen, at, k))
+                if seen as u64 == view as u64 && chunk.value(at) == chunk.value(row) =>
+            {
+                k
+            }
             _ => {
                 let k = *by_view
                     .entry(view)
                     .or_insert_with(|| key_of(Some(chunk.value(row))));
-                last = Some((view, k));
+                last = Some((view, row, k));
                 k
             }
         };
@@ -350,6 +360,28 @@ mod tests {
         }
         // first, H1, other and the empty text (of the null and the empty value alike).
         assert_eq!(codes.values.len(), 4);
+    }
+
+    /// Rows pushed one by one each hold their long value in bytes of their own, so equal
+    /// values have different views: a run is found by its text, and a value that only
+    /// shares its length and first four bytes with the last one is looked up.
+    #[test]
+    fn a_run_of_one_value_is_looked_up_once_whatever_its_views() {
+        let (a, b) = ("S0000000000001", "S0000000000002");
+        let mut array = polars_arrow::array::MutableBinaryViewArray::<str>::new();
+        for value in [a, a, a, b, b, a] {
+            array.push_value(value);
+        }
+        let array: Utf8ViewArray = array.into();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut keys = Vec::new();
+        keys_by_view(&array, &mut keys, |value| {
+            let value = value.unwrap();
+            seen.push(value);
+            seen.iter().position(|v| *v == value).unwrap() as u32
+        });
+        assert_eq!(keys, [0, 0, 0, 1, 1, 0]);
+        assert_eq!(seen, [a, b, a]);
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! each column's distinct values (a HyperLogLog pass) and, below three in four, hashes
 //! every value into a dictionary. Over the `inputs/` of a province month that was about
 //! half the time of reading it. Here a column is dictionary-encoded only where its values
-//! are few by nature (the codes, the hospital directory, the dates of a month), and the
-//! dictionary of such a string column is found by each value's 16-byte view where the
-//! value fits in it ([`dictionary_of`]), not by hashing its text; other
+//! are few by nature (the codes, the hospital directory, the dates of a month), or where a
+//! row group's values repeat (a fee line's settlement: [`repeating_dictionary`]), and the
+//! dictionary of a string column is found by each value's 16-byte view and by runs of one
+//! value ([`dictionary_of`]), not by hashing each row's text; other
 //! strings (identifiers, names) are written plain, and amounts, times and line numbers as
 //! bit-packed differences (`DELTA_BINARY_PACKED`, which every Parquet reader reads).
 //! Fixed-point columns (scaled `Int64`) are written as they are held, as the 64-bit
@@ -236,14 +237,14 @@ impl ParquetSink {
                 .zip(&self.fields)
                 .zip(&self.encodings)
             {
-                let few = (encoding == Encoding::RleDictionary)
-                    .then(|| array.as_any().downcast_ref::<Utf8ViewArray>())
-                    .flatten()
-                    .map(dictionary_of)
-                    .transpose()?;
-                let array = match &few {
-                    Some(dictionary) => dictionary as &dyn Array,
-                    None => array.as_ref(),
+                let dictionary = match (encoding, array.as_any().downcast_ref::<Utf8ViewArray>()) {
+                    (Encoding::RleDictionary, Some(text)) => Some(dictionary_of(text)?),
+                    (Encoding::Plain, Some(text)) => repeating_dictionary(text)?,
+                    _ => None,
+                };
+                let (array, encoding) = match &dictionary {
+                    Some(dictionary) => (dictionary as &dyn Array, Encoding::RleDictionary),
+                    None => (array.as_ref(), encoding),
                 };
                 for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
                     let pages = pages.map(|page| {
@@ -269,6 +270,22 @@ impl ParquetSink {
         let rows = self.rows;
         self.writer.into_inner().finish(root, rows)
     }
+}
+
+/// A string column not few-valued by nature, as a dictionary where its values repeat in
+/// this row group: at most one distinct value for two rows, in its first rows and in all of
+/// them. A fee line's settlement and its serial within the settlement repeat; a
+/// settlement's identifiers and names do not, and are written plain (the first rows tell).
+fn repeating_dictionary(array: &Utf8ViewArray) -> PolarsResult<Option<DictionaryArray<u32>>> {
+    const FIRST_ROWS: usize = 4096;
+    let repeats =
+        |dictionary: &DictionaryArray<u32>| 2 * dictionary.values().len() <= dictionary.len();
+    let first = array.clone().sliced(0, array.len().min(FIRST_ROWS));
+    if !repeats(&dictionary_of(&first)?) {
+        return Ok(None);
+    }
+    let dictionary = dictionary_of(array)?;
+    Ok(repeats(&dictionary).then_some(dictionary))
 }
 
 /// A few-valued string column as a dictionary (its distinct values in the order they first
@@ -484,6 +501,54 @@ mod tests {
             keys,
             [Some(0), None, Some(1), Some(0), Some(2), Some(1), None]
         );
+    }
+
+    /// A string column whose values repeat in a row group is written as a dictionary, one
+    /// whose values do not, plain; both read back as they were.
+    #[test]
+    fn repeating_strings_are_written_as_a_dictionary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let n = 1000;
+        let mut frame = fixture::frame(n);
+        // A settlement's identifier down its ten lines, and a line's serial within it.
+        let settlement: Vec<String> = (0..n).map(|i| format!("S{:012}", i / 10)).collect();
+        let serial: Vec<String> = (0..n).map(|i| (i % 10 + 1).to_string()).collect();
+        frame
+            .with_column(Column::new("feedetl_sn".into(), serial))
+            .unwrap();
+        frame
+            .with_column(Column::new("mdtrt_id".into(), settlement))
+            .unwrap();
+        fixture::write(&frame, &path, false);
+
+        let metadata =
+            polars_parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap()).unwrap();
+        let dictionary = |name: &str| -> Vec<bool> {
+            let chunks = metadata
+                .row_groups
+                .iter()
+                .map(|group| group.columns_under_root_iter(name).unwrap().next().unwrap());
+            chunks
+                .map(|chunk| chunk.dictionary_page_offset().is_some())
+                .collect()
+        };
+        let groups = metadata.row_groups.len();
+        assert!(groups > 1);
+        assert_eq!(dictionary("mdtrt_id"), vec![true; groups]);
+        assert_eq!(dictionary("feedetl_sn"), vec![true; groups]);
+        assert_eq!(dictionary("setl_id"), vec![false; groups]);
+        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        for name in ["mdtrt_id", "feedetl_sn", "setl_id"] {
+            assert!(
+                back.column(name)
+                    .unwrap()
+                    .equals_missing(frame.column(name).unwrap()),
+                "{name}"
+            );
+        }
     }
 
     /// A gathered frame's strings keep the whole buffers of the frame they were gathered

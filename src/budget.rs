@@ -28,8 +28,8 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// `--memory-limit`'s default: a province month peaks at 2.2–2.5 GiB with it, no
-    /// slower than with more.
+    /// `--memory-limit`'s default: a province month (3 GB of exports) peaks at about
+    /// 1.6 GiB with it, no slower than with more.
     pub const DEFAULT: &'static str = "1GiB";
 
     pub fn bytes(self) -> u64 {

@@ -7,6 +7,7 @@
 //! milliseconds, money fen.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 
@@ -387,7 +388,8 @@ pub struct Model {
     pub fee_lines: FeeLines,
     /// (hospital directory, raw `setl_id`) of the rejected fee lines.
     pub rejected_fee_lines: HashSet<(String, String)>,
-    pub catalogue: Catalogue,
+    /// The month's, shared by its parts (built once: [`catalogue`]).
+    pub catalogue: Arc<Catalogue>,
     pub policy: Vec<PolicyRow>,
     pub ytd: HashMap<(String, Insutype, MedGrp), (i64, i64)>,
     pub summary: DataFrame,
@@ -399,10 +401,11 @@ pub struct Model {
 }
 
 impl Model {
-    /// The rows of `month`, with year-to-date figures of `year` (the month being cleared).
-    /// The three large frames (settlements, fee lines, filings) are taken from `month` and
-    /// freed as they are converted: write what needs them first.
-    pub fn new(month: &mut Month, year: i32) -> Model {
+    /// The rows of `month`, with year-to-date figures of `year` (the month being cleared),
+    /// and the month's `catalogue` (of `month.catalogue`). The three large frames
+    /// (settlements, fee lines, filings) are taken from `month` and freed as they are
+    /// converted: write what needs them first.
+    pub fn new(month: &mut Month, year: i32, catalogue: Arc<Catalogue>) -> Model {
         let feedetail = std::mem::take(&mut month.feedetail);
         let setlinfo = std::mem::take(&mut month.setlinfo);
         let filing_frame = std::mem::take(&mut month.filings);
@@ -414,7 +417,7 @@ impl Model {
                 .collect::<Vec<_>>(),
         );
         // The three large tables are built side by side, the small ones beside them.
-        let (fee_lines, ((settlements, filings), (catalogue, enrollment))) = rayon::join(
+        let (fee_lines, ((settlements, filings), enrollment)) = rayon::join(
             || FeeLines::new(feedetail),
             || {
                 rayon::join(
@@ -425,12 +428,7 @@ impl Model {
                             move || filings(&filing_frame),
                         )
                     },
-                    || {
-                        rayon::join(
-                            || catalogue(&month.catalogue),
-                            || month.enrollment.as_ref().map(enrollment),
-                        )
-                    },
+                    || month.enrollment.as_ref().map(enrollment),
                 )
             },
         );

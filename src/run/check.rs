@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::{DataFrame, PlSmallStr};
 
@@ -162,12 +163,14 @@ impl PartRows for Spilled<'_> {
 }
 
 /// Scope, matching, §6 and the rules (all, or the one `only` names) over one part of a
-/// month (or a whole month), and each settlement row's status.
+/// month (or a whole month), with the month's `catalogue`, and each settlement row's
+/// status.
 fn check_part(
     month: &mut Month,
     options: &MonthOptions,
     only: Option<&str>,
     previous: &Ledger,
+    catalogue: Arc<model::Catalogue>,
 ) -> Part {
     let mut seconds = [0.0; 6];
     let mut clock = std::time::Instant::now();
@@ -176,7 +179,7 @@ fn check_part(
         clock = std::time::Instant::now();
     };
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
-    let model = model::Model::new(month, year);
+    let model = model::Model::new(month, year, catalogue);
     lap(1);
     let scope = scope::classify(
         &model.settlements,
@@ -239,7 +242,8 @@ pub fn check(
     progress: &Progress,
     previous: &Ledger,
 ) -> Checked {
-    let mut part = check_part(month, options, only, previous);
+    let catalogue = Arc::new(model::catalogue(&month.catalogue));
+    let mut part = check_part(month, options, only, previous, catalogue);
     for (name, seconds) in PHASES.iter().zip(part.seconds).skip(1) {
         progress.record(name, seconds, "one part");
     }
@@ -327,6 +331,8 @@ pub fn check_each(
     let stage = progress.stage("parts", names.len() as u64, "parts");
     let persons = partition::PersonIndex::new(month)
         .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
+    // The catalogue is the month's: built once for every part.
+    let catalogue = Arc::new(model::catalogue(&month.catalogue));
     let check_one = |name: &PlSmallStr| -> Result<Part, OutputError> {
         let clock = std::time::Instant::now();
         let (setlinfo, feedetail, filings) = source.read(name)?;
@@ -334,7 +340,7 @@ pub fn check_each(
         let mut part = partition::month_of(month, &persons, setlinfo, feedetail, filings)
             .map_err(|e| OutputError::io(month.dir.join("inputs"), e))?;
         let read = clock.elapsed().as_secs_f64();
-        let mut checked = check_part(&mut part, options, None, previous);
+        let mut checked = check_part(&mut part, options, None, previous, catalogue.clone());
         checked.seconds[0] = read;
         stage.inc(1);
         Ok(checked)

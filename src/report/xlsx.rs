@@ -112,6 +112,9 @@ impl<'a> Sheet<'a> {
 /// Writes the sheets to `path`.
 pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
     let mut workbook = Workbook::new();
+    // The level Excel itself saves with: about 30% less time compressing the sheets than
+    // the default 6, for a file about 5% larger (rust_xlsxwriter's performance notes).
+    workbook.set_zip_compression_level(3);
     let header = Format::new().set_bold().set_text_wrap();
     // Money and counts grouped by thousands, right-aligned as numbers are.
     let money = Format::new().set_num_format("#,##0.00");

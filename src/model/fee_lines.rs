@@ -129,7 +129,8 @@ impl std::ops::Index<usize> for CodeColumn {
 /// names its bytes in the array's buffers). `key_of` gives the key of any other row's value
 /// (`None`: a null, asked once). A run of one value skips the lookup, whether its rows
 /// share a view or only the text (rows parsed one by one each have a view of their own: a
-/// fee line's settlement repeats down its lines).
+/// fee line's settlement repeats down its lines). Where no long value's view is ever found
+/// again (such a chunk), long values soon go straight to `key_of`.
 pub fn keys_by_view<'a>(
     chunk: &'a Utf8ViewArray,
     keys: &mut Vec<u32>,
@@ -139,12 +140,18 @@ pub fn keys_by_view<'a>(
     let mut null_key: Option<u32> = None;
     // The last value looked up: its view, its row and its key.
     let mut last: Option<(u128, usize, u32)> = None;
+    // Long values looked up by their views, and found so: a chunk built row by row (as
+    // ingestion builds them) gives each long value a view of its own, never found again;
+    // after `GIVE_UP` of them none was, and long values are looked up by their text alone.
+    const GIVE_UP: u32 = 4096;
+    let (mut long_lookups, mut long_found) = (0u32, 0u32);
     keys.reserve(chunk.len());
     for (row, view) in chunk.views().iter().enumerate() {
         if chunk.is_null(row) {
             keys.push(*null_key.get_or_insert_with(|| key_of(None)));
             continue;
         }
+        let long = !view.is_inline();
         let view = view.as_u128();
         let k = match last {
             Some((seen, _, k)) if seen == view => k,
@@ -155,10 +162,21 @@ pub fn keys_by_view<'a>(
             {
                 k
             }
+            _ if long && long_lookups >= GIVE_UP && long_found == 0 => {
+                let k = key_of(Some(chunk.value(row)));
+                last = Some((view, row, k));
+                k
+            }
             _ => {
-                let k = *by_view
-                    .entry(view)
-                    .or_insert_with(|| key_of(Some(chunk.value(row))));
+                let mut found = true;
+                let k = *by_view.entry(view).or_insert_with(|| {
+                    found = false;
+                    key_of(Some(chunk.value(row)))
+                });
+                if long {
+                    long_lookups += 1;
+                    long_found += u32::from(found);
+                }
                 last = Some((view, row, k));
                 k
             }
@@ -382,6 +400,30 @@ mod tests {
         });
         assert_eq!(keys, [0, 0, 0, 1, 1, 0]);
         assert_eq!(seen, [a, b, a]);
+    }
+
+    /// Past the point where long values are no longer looked up by their views (none was
+    /// found again by one), every row still gets its value's key.
+    #[test]
+    fn long_values_of_views_of_their_own_keep_their_keys() {
+        let values: Vec<String> = (0..5000)
+            .chain(0..10)
+            .chain([4999, 4999, 7])
+            .map(|i| format!("XA{i:020}"))
+            .collect();
+        let mut array = polars_arrow::array::MutableBinaryViewArray::<str>::new();
+        for value in &values {
+            array.push_value(value);
+        }
+        let array: Utf8ViewArray = array.into();
+        let mut known: HashMap<&str, u32> = HashMap::default();
+        let mut keys = Vec::new();
+        keys_by_view(&array, &mut keys, |value| {
+            let next = known.len() as u32;
+            *known.entry(value.unwrap()).or_insert(next)
+        });
+        let expected: Vec<u32> = (0..5000).chain(0..10).chain([4999, 4999, 7]).collect();
+        assert_eq!(keys, expected);
     }
 
     #[test]

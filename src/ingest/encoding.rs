@@ -71,6 +71,12 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Decides the encoding of a whole file and returns it with the bytes after any BOM.
 pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
+    detect_text(bytes).map(|(encoding, body, _)| (encoding, body))
+}
+
+/// [`detect`], and the bytes as text where they were found to be UTF-8 as a whole (the
+/// common case: the parser need not check them again).
+pub fn detect_text(bytes: &[u8]) -> Result<(Encoding, &[u8], Option<&str>), NotText> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(NotText::Utf16);
     }
@@ -78,11 +84,11 @@ pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
         return Err(NotText::Binary { offset });
     }
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
-        return Ok((Encoding::Utf8Bom, rest));
+        return Ok((Encoding::Utf8Bom, rest, None));
     }
     // Valid as a whole (the common case): no census needed.
-    if std::str::from_utf8(bytes).is_ok() {
-        return Ok((Encoding::Utf8, bytes));
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok((Encoding::Utf8, bytes, Some(text)));
     }
     let (chinese, invalid) = utf8_census(bytes);
     let encoding = if invalid == 0 || chinese > invalid {
@@ -90,7 +96,7 @@ pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
     } else {
         Encoding::Gb18030
     };
-    Ok((encoding, bytes))
+    Ok((encoding, bytes, None))
 }
 
 /// A NUL byte this early makes a file binary (SPEC §3); a later one rejects only its row.
@@ -327,6 +333,18 @@ mod tests {
 
     fn gbk(text: &str) -> Vec<u8> {
         GB18030.encode(text).0.into_owned()
+    }
+
+    /// The text comes back only where the whole file was found to be UTF-8: not after a
+    /// BOM (not checked), not where some bytes are not UTF-8.
+    #[test]
+    fn the_text_comes_back_only_when_checked_whole() {
+        let clean = "名称\n南昌\n";
+        assert_eq!(detect_text(clean.as_bytes()).unwrap().2, Some(clean));
+        let with_bom = [UTF8_BOM, clean.as_bytes()].concat();
+        assert_eq!(detect_text(&with_bom).unwrap().2, None);
+        let mixed = [clean.as_bytes(), &gbk("南昌\n")].concat();
+        assert_eq!(detect_text(&mixed).unwrap().2, None);
     }
 
     #[test]

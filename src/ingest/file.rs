@@ -147,9 +147,9 @@ pub(super) fn load_in_chunks<E: From<InputError>>(
         }
         (parsed, Encoding::Parquet)
     } else {
-        let (encoding, body) = encoding::detect(&bytes).map_err(not_text)?;
+        let (encoding, body, text) = encoding::detect_text(&bytes).map_err(not_text)?;
         (
-            reader::parse_csv(table, &rel, encoding, body, rules)?,
+            reader::parse_csv(table, &rel, encoding, body, text, rules)?,
             encoding,
         )
     };

@@ -13,15 +13,17 @@ use crate::error::InputError;
 use crate::ingest::encoding::Encoding;
 use crate::ingest::schema::Table;
 
-/// Parses a whole CSV file (its bytes after any BOM).
+/// Parses a whole CSV file (its bytes after any BOM; `text`: the same, where they were
+/// found to be UTF-8 already).
 pub fn parse_csv<'a>(
     table: Table,
     file: &str,
     encoding: Encoding,
     body: &[u8],
+    text: Option<&str>,
     rules: RowRules<'a>,
 ) -> Result<Parsed, InputError> {
-    if let Some(parsed) = parse_plain_text(table, file, encoding, body, rules)? {
+    if let Some(parsed) = parse_plain_text(table, file, encoding, body, text, rules)? {
         return Ok(parsed);
     }
     parse_csv_reader(table, file, encoding, body, rules)

@@ -147,7 +147,7 @@ mod tests {
             unique_key: &["psn_no", "med_grp"],
             ..RowRules::default()
         };
-        let plain = parse_plain_text(Table::Ytd, "ytd.csv", encoding, body, rules).unwrap();
+        let plain = parse_plain_text(Table::Ytd, "ytd.csv", encoding, body, None, rules).unwrap();
         let csv = parse_csv_reader(Table::Ytd, "ytd.csv", encoding, body, rules).unwrap();
         (plain, csv)
     }
@@ -237,7 +237,7 @@ mod tests {
                     // Rows checked each alone are parsed side by side, in pieces of a
                     // few lines: the same rows, lines, rejects and counts as in order.
                     let alone = RowRules::default();
-                    let in_order = parse_plain_text(Table::Ytd, "ytd.csv", encoding, &body, alone)
+                    let in_order = parse_plain_text(Table::Ytd, "ytd.csv", encoding, &body, None, alone)
                         .unwrap()
                         .expect("plain");
                     let mut chunks: Vec<DataFrame> = Vec::new();

@@ -19,12 +19,14 @@ use crate::ingest::schema::Table;
 ///
 /// The whole file decodes exactly when each of its fields does: in UTF-8 and in GB18030
 /// alike, no byte of a multi-byte character is a comma, a quote or a line break, and
-/// decoding keeps no state across characters.
+/// decoding keeps no state across characters. `valid`: the body as text, where it was
+/// already found to be UTF-8 (it is not checked again).
 pub(super) fn parse_plain_text(
     table: Table,
     file: &str,
     encoding: Encoding,
     body: &[u8],
+    valid: Option<&str>,
     rules: RowRules<'_>,
 ) -> Result<Option<Parsed>, InputError> {
     let mut scan = PlainScan::default();
@@ -33,10 +35,12 @@ pub(super) fn parse_plain_text(
         return Ok(None);
     }
     let text: Cow<str> = match encoding {
-        Encoding::Utf8 | Encoding::Utf8Bom => match std::str::from_utf8(body) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => return Ok(None),
-        },
+        Encoding::Utf8 | Encoding::Utf8Bom => {
+            match valid.map_or_else(|| std::str::from_utf8(body), Ok) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => return Ok(None),
+            }
+        }
         Encoding::Gb18030 => {
             match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(body) {
                 Some(text) => text,
@@ -48,7 +52,7 @@ pub(super) fn parse_plain_text(
     let mut splitter = PlainSplitter::new(table, file, encoding, rules);
     // Lines but the header, at most: room for every row.
     splitter.room = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-    splitter.nul_free = memchr::memchr(0, body).is_none();
+    splitter.nul_free = scan.nul_free();
     let mut whole = |_: DataFrame| -> Result<(), InputError> { unreachable!("one chunk") };
     splitter.feed(&text, usize::MAX, &mut whole)?;
     splitter.finish().map(Some)

@@ -69,14 +69,10 @@ pub enum NotText {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Decides the encoding of a whole file and returns it with the bytes after any BOM.
-pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8]), NotText> {
-    detect_text(bytes).map(|(encoding, body, _)| (encoding, body))
-}
-
-/// [`detect`], and the bytes as text where they were found to be UTF-8 as a whole (the
-/// common case: the parser need not check them again).
-pub fn detect_text(bytes: &[u8]) -> Result<(Encoding, &[u8], Option<&str>), NotText> {
+/// Decides the encoding of a whole file and returns it with the bytes after any BOM, and
+/// those bytes as text where they were found to be UTF-8 as a whole (the common case: the
+/// parser need not check them again).
+pub fn detect(bytes: &[u8]) -> Result<(Encoding, &[u8], Option<&str>), NotText> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(NotText::Utf16);
     }
@@ -340,11 +336,11 @@ mod tests {
     #[test]
     fn the_text_comes_back_only_when_checked_whole() {
         let clean = "名称\n南昌\n";
-        assert_eq!(detect_text(clean.as_bytes()).unwrap().2, Some(clean));
+        assert_eq!(detect(clean.as_bytes()).unwrap().2, Some(clean));
         let with_bom = [UTF8_BOM, clean.as_bytes()].concat();
-        assert_eq!(detect_text(&with_bom).unwrap().2, None);
+        assert_eq!(detect(&with_bom).unwrap().2, None);
         let mixed = [clean.as_bytes(), &gbk("南昌\n")].concat();
-        assert_eq!(detect_text(&mixed).unwrap().2, None);
+        assert_eq!(detect(&mixed).unwrap().2, None);
     }
 
     #[test]
@@ -352,7 +348,7 @@ mod tests {
         assert_eq!(detect(b"a,b\n1,2\n").unwrap().0, Encoding::Utf8);
         assert_eq!(detect("名称\n南昌\n".as_bytes()).unwrap().0, Encoding::Utf8);
         let with_bom = [UTF8_BOM, "名称\n".as_bytes()].concat();
-        let (encoding, rest) = detect(&with_bom).unwrap();
+        let (encoding, rest, _) = detect(&with_bom).unwrap();
         assert_eq!(encoding, Encoding::Utf8Bom);
         assert_eq!(rest, "名称\n".as_bytes());
     }
@@ -360,7 +356,7 @@ mod tests {
     #[test]
     fn gbk_is_never_read_as_utf8() {
         let bytes = gbk("fixmedins_name\n南昌大学第一附属医院\n吉林大学第一医院\n");
-        let (encoding, _) = detect(&bytes).unwrap();
+        let (encoding, _, _) = detect(&bytes).unwrap();
         assert_eq!(encoding, Encoding::Gb18030);
         assert_eq!(
             encoding.decode(&gbk("南昌大学")).as_deref(),
@@ -375,7 +371,7 @@ mod tests {
             .to_vec();
         let corrupt_at = bytes.len() - 5;
         bytes[corrupt_at] = 0xFF;
-        let (encoding, _) = detect(&bytes).unwrap();
+        let (encoding, _, _) = detect(&bytes).unwrap();
         assert_eq!(encoding, Encoding::Utf8);
         assert!(encoding.decode(&bytes[corrupt_at - 3..]).is_none());
     }
@@ -384,7 +380,7 @@ mod tests {
     fn gbk_with_one_invalid_sequence_stays_gbk_and_rejects_it() {
         let mut bytes = gbk("name\n南昌大学第一附属医院\n吉林大学第一医院\n");
         bytes.extend_from_slice(b"\x81\x20\n");
-        let (encoding, _) = detect(&bytes).unwrap();
+        let (encoding, _, _) = detect(&bytes).unwrap();
         assert_eq!(encoding, Encoding::Gb18030);
         assert!(encoding.decode(b"\x81\x20").is_none());
     }
@@ -420,7 +416,10 @@ mod tests {
                 });
             prop_assert_eq!(&seen, &bytes);
             match (streamed, detect(&bytes)) {
-                (Ok(streamed), whole) => prop_assert_eq!(streamed?, whole.unwrap()),
+                (Ok(streamed), whole) => {
+                    let (encoding, body, _) = whole.unwrap();
+                    prop_assert_eq!(streamed?, (encoding, body))
+                }
                 (Err(e), whole) => prop_assert_eq!(Err(e), whole.map(|_| ())),
             }
         });

@@ -147,7 +147,7 @@ pub(super) fn load_in_chunks<E: From<InputError>>(
         }
         (parsed, Encoding::Parquet)
     } else {
-        let (encoding, body, text) = encoding::detect_text(&bytes).map_err(not_text)?;
+        let (encoding, body, text) = encoding::detect(&bytes).map_err(not_text)?;
         (
             reader::parse_csv(table, &rel, encoding, body, text, rules)?,
             encoding,

@@ -140,11 +140,12 @@ pub fn keys_by_view<'a>(
     let mut null_key: Option<u32> = None;
     // The last value looked up: its view, its row and its key.
     let mut last: Option<(u128, usize, u32)> = None;
-    // Long values looked up by their views, and found so: a chunk built row by row (as
-    // ingestion builds them) gives each long value a view of its own, never found again;
-    // after `GIVE_UP` of them none was, and long values are looked up by their text alone.
+    // Long values looked up by their views, and whether one was found so: a chunk built row
+    // by row (as ingestion builds them) gives each long value a view of its own, never
+    // found again; after `GIVE_UP` of them none was, and long values are looked up by their
+    // text alone.
     const GIVE_UP: u32 = 4096;
-    let (mut long_lookups, mut long_found) = (0u32, 0u32);
+    let (mut long_lookups, mut long_found) = (0u32, false);
     keys.reserve(chunk.len());
     for (row, view) in chunk.views().iter().enumerate() {
         if chunk.is_null(row) {
@@ -162,7 +163,7 @@ pub fn keys_by_view<'a>(
             {
                 k
             }
-            _ if long && long_lookups >= GIVE_UP && long_found == 0 => {
+            _ if long && long_lookups >= GIVE_UP && !long_found => {
                 let k = key_of(Some(chunk.value(row)));
                 last = Some((view, row, k));
                 k
@@ -175,7 +176,7 @@ pub fn keys_by_view<'a>(
                 });
                 if long {
                     long_lookups += 1;
-                    long_found += u32::from(found);
+                    long_found |= found;
                 }
                 last = Some((view, row, k));
                 k

@@ -244,6 +244,11 @@ impl<W: Write> CsvRows<W> {
 
 /// A file being written, hashed as it goes (no second read for the manifest). It is not
 /// synced here: the staging directory is synced as a whole before it is committed.
+///
+/// Its buffer is 128 KiB: a run has about a hundred files open at once (the parts' files
+/// of each table, the registry's), and at 1 MiB each their buffers were a twelfth of a
+/// province month's peak (heaptrack: 99 MB of 1.15 GB). A Parquet page larger than the
+/// buffer is written straight through.
 pub struct HashedFile {
     file: BufWriter<File>,
     hasher: sha2::Sha256,
@@ -251,11 +256,13 @@ pub struct HashedFile {
 }
 
 impl HashedFile {
+    const BUFFER: usize = 128 << 10;
+
     pub fn create(path: &Path) -> Result<HashedFile, OutputError> {
         use sha2::Digest;
         let file = File::create(path).map_err(|e| OutputError::io(path, e))?;
         Ok(HashedFile {
-            file: BufWriter::with_capacity(1 << 20, file),
+            file: BufWriter::with_capacity(HashedFile::BUFFER, file),
             hasher: sha2::Sha256::new(),
             path: path.to_owned(),
         })

@@ -123,6 +123,44 @@ impl std::ops::Index<usize> for CodeColumn {
     }
 }
 
+/// The keys of the views seen in a chunk: a direct-mapped cache of the last view in each
+/// of 256 slots in front of a map of them all. A few-valued column (a code of two
+/// characters, a hospital) is answered from the cache, without hashing into the map.
+struct ViewKeys {
+    /// `(view, key + 1)`; 0 marks an empty slot (the view 0, the empty text, is a value).
+    recent: Box<[(u128, u32); 256]>,
+    all: HashMap<u128, u32>,
+}
+
+impl ViewKeys {
+    fn new() -> ViewKeys {
+        ViewKeys {
+            recent: Box::new([(0, 0); 256]),
+            all: HashMap::default(),
+        }
+    }
+
+    fn slot(view: u128) -> usize {
+        let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 56) as usize
+    }
+
+    /// The key of `view`, made by `make` when it was not seen before; whether it was seen.
+    fn get_or_make(&mut self, view: u128, make: impl FnOnce() -> u32) -> (u32, bool) {
+        let slot = &mut self.recent[Self::slot(view)];
+        if slot.1 != 0 && slot.0 == view {
+            return (slot.1 - 1, true);
+        }
+        let mut found = true;
+        let k = *self.all.entry(view).or_insert_with(|| {
+            found = false;
+            make()
+        });
+        *slot = (view, k + 1);
+        (k, found)
+    }
+}
+
 /// Each row's key in `chunk`, pushed to `keys`. A row whose 16-byte view was seen before in
 /// the chunk takes that view's key without its text being read: two equal views are equal
 /// values within one array (a value of up to 12 bytes is its view; a longer one's view
@@ -136,7 +174,7 @@ pub fn keys_by_view<'a>(
     keys: &mut Vec<u32>,
     mut key_of: impl FnMut(Option<&'a str>) -> u32,
 ) {
-    let mut by_view: HashMap<u128, u32> = HashMap::default();
+    let mut by_view = ViewKeys::new();
     let mut null_key: Option<u32> = None;
     // The last value looked up: its view, its row and its key.
     let mut last: Option<(u128, usize, u32)> = None;
@@ -169,11 +207,7 @@ pub fn keys_by_view<'a>(
                 k
             }
             _ => {
-                let mut found = true;
-                let k = *by_view.entry(view).or_insert_with(|| {
-                    found = false;
-                    key_of(Some(chunk.value(row)))
-                });
+                let (k, found) = by_view.get_or_make(view, || key_of(Some(chunk.value(row))));
                 if long {
                     long_lookups += 1;
                     long_found |= found;
@@ -425,6 +459,55 @@ mod tests {
         });
         let expected: Vec<u32> = (0..5000).chain(0..10).chain([4999, 4999, 7]).collect();
         assert_eq!(keys, expected);
+    }
+
+    /// More values than the cache has slots, short (their views are their text) and long
+    /// (one view each, repeated), the empty text among them, in an order that sends each
+    /// value back to a slot another took meanwhile: every row still gets its value's key.
+    #[test]
+    fn the_cache_of_views_gives_each_view_its_own_key() {
+        let distinct: Vec<String> = (0..700)
+            .map(|i| match i % 3 {
+                0 if i == 0 => String::new(),
+                0 => format!("{i}"),
+                1 => format!("C{i:03}"),
+                _ => format!("XA{i:020}"),
+            })
+            .collect();
+        let order: Vec<usize> = (0..3)
+            .flat_map(|round| (0..700).map(move |i| (i * 3 + round * 131) % 700))
+            .collect();
+        let mut array = polars_arrow::array::MutableBinaryViewArray::<str>::new();
+        let mut views = Vec::new();
+        for &i in &order {
+            // The long values keep the view of their first row (as a column read from a
+            // Parquet dictionary does), so that they are found by it.
+            match views.iter().find(|&&(j, _)| j == i) {
+                Some(&(_, view)) if distinct[i].len() > 12 => {
+                    let buffers = array.completed_buffers().to_vec();
+                    array.push_view(view, &buffers);
+                }
+                _ => {
+                    array.push_value(&distinct[i]);
+                    array.finish_in_progress();
+                    views.push((i, *array.views().last().unwrap()));
+                }
+            }
+        }
+        let array: Utf8ViewArray = array.into();
+        let mut known: HashMap<&str, u32> = HashMap::default();
+        let mut keys = Vec::new();
+        keys_by_view(&array, &mut keys, |value| {
+            let next = known.len() as u32;
+            *known.entry(value.unwrap()).or_insert(next)
+        });
+        let values: Vec<&str> = keys
+            .iter()
+            .map(|&k| *known.iter().find(|(_, v)| **v == k).unwrap().0)
+            .collect();
+        let expected: Vec<&str> = order.iter().map(|&i| distinct[i].as_str()).collect();
+        assert_eq!(values, expected);
+        assert_eq!(known.len(), 700);
     }
 
     #[test]

@@ -243,6 +243,7 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
         inputs.len(),
         spilled.parts.len()
     ));
+    output::staging::write_back_early(&dir.join("inputs"));
     let checked = check_parts(
         &month,
         &mut spilled,

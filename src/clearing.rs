@@ -245,7 +245,12 @@ pub const CLEARING_MONEY: [&str; 12] = [
 
 impl Totals {
     /// Adds another partition's totals of the same group.
-    fn merge(&mut self, other: Totals) {
+    fn merge(&mut self, mut other: Totals) {
+        // A group is most often in one part only: its persons are taken whole, not
+        // inserted again one by one (a province month's million, after its parts).
+        if other.persons.len() > self.persons.len() {
+            std::mem::swap(&mut self.persons, &mut other.persons);
+        }
         self.setl_cnt += other.setl_cnt;
         self.reversed_cnt += other.reversed_cnt;
         self.persons.extend(other.persons);

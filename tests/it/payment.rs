@@ -265,3 +265,37 @@ proptest! {
         assert_money_laws(&a_month, &a, &a_settlements);
     }
 }
+
+/// Merging parts' clearing groups counts a person once over both, whichever side holds more
+/// of them, and adds the counts and the money.
+#[test]
+fn merged_clearing_groups_count_each_person_once() {
+    use yidi::clearing::{Clearing, Totals};
+    let key = || ("110100".to_owned(), "320500".to_owned());
+    for (first, second) in [
+        (vec!["P1"], vec!["P1", "P2", "P3"]),
+        (vec!["P1", "P2", "P3"], vec!["P3"]),
+        (vec![], vec!["P4", "P5"]),
+        (vec!["P1", "P2"], vec!["P3"]),
+        (vec!["P3"], vec!["P1", "P2"]),
+    ] {
+        let mut clearing = Clearing::default();
+        for (persons, fen) in [(&first, 100), (&second, 250)] {
+            let totals = Totals {
+                setl_cnt: 2,
+                persons: persons.iter().map(|p| p.to_string()).collect(),
+                reversed_cnt: 1,
+                money: [fen; 12],
+            };
+            let mut part = Clearing::default();
+            part.by_province.insert(key(), totals);
+            clearing.merge(part);
+        }
+        let merged = &clearing.by_province[&key()];
+        let union: std::collections::BTreeSet<String> =
+            first.iter().chain(&second).map(|p| p.to_string()).collect();
+        assert_eq!(merged.persons, union);
+        assert_eq!((merged.setl_cnt, merged.reversed_cnt), (4, 2));
+        assert_eq!(merged.money, [350; 12]);
+    }
+}

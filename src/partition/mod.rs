@@ -426,6 +426,9 @@ impl<'a> PersonRows<'a> {
             return Ok(rows);
         };
         let psn = frame.column("psn_no")?.str()?;
+        // Room for a person a row, made once: grown as it fills, the map was rehashed a
+        // dozen times over a province month's million enrollment rows.
+        rows.ends.reserve(frame.height());
         rows.next = vec![Self::END; frame.height()];
         for (i, p) in psn.iter().enumerate() {
             let (Some(p), i) = (p, i as IdxSize) else {
@@ -471,10 +474,15 @@ pub struct PersonIndex<'a> {
 }
 
 impl<'a> PersonIndex<'a> {
+    /// Both tables' indexes, side by side.
     pub fn new(month: &'a Month) -> PolarsResult<PersonIndex<'a>> {
+        let (enrollment, ytd) = rayon::join(
+            || PersonRows::new(month.enrollment.as_ref()),
+            || PersonRows::new(month.ytd.as_ref()),
+        );
         Ok(PersonIndex {
-            enrollment: PersonRows::new(month.enrollment.as_ref())?,
-            ytd: PersonRows::new(month.ytd.as_ref())?,
+            enrollment: enrollment?,
+            ytd: ytd?,
         })
     }
 }

@@ -209,7 +209,7 @@ pub struct MemoryArgs {
     /// Memory budget of what streams: exports read at once, rows waiting for their row
     /// groups, provinces checked side by side, and whether `run` keeps its parts in memory
     /// (when they fit an eighth). The reference tables and the province being checked come
-    /// on top (a province month of 3 GB peaks at about 1.6 GiB with the default).
+    /// on top (a province month of 3 GB peaks at about 1.5 GiB with the default).
     #[arg(long, value_name = "SIZE", default_value = Budget::DEFAULT)]
     pub memory_limit: Budget,
 }

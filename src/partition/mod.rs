@@ -165,8 +165,8 @@ pub fn split(
     use rayon::prelude::*;
     // A month has a few dozen parts, and rows of one part often come together: the last
     // row's part is tried first, then the few seen so far.
-    // A part's name is a province's two digits: compared byte by byte in line, not by a
-    // call to `memcmp` for each of the month's 20 million rows.
+    // A part's name is short (a province's two digits): compared byte by byte in line,
+    // not by a call to `memcmp` for each of a month's millions of rows.
     let same =
         |a: &str, b: &str| a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y);
     let mut rows: Vec<(&PlSmallStr, Vec<IdxSize>)> = Vec::new();

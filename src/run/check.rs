@@ -511,6 +511,6 @@ fn assemble(
 /// Frees a month's worth of rows on a thread of its own: tens of millions of small
 /// allocations take seconds to free, and nothing waits for them (the process may end
 /// first, and the system takes the memory back at once).
-fn drop_aside<T: Send + 'static>(value: T) {
+pub(super) fn drop_aside<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }

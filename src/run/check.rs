@@ -189,8 +189,12 @@ fn check_part(
     );
     let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
     lap(2);
-    let expected = payment::compute(&model, &scope);
-    let line_owner = payment::attach_lines(&model, &scope);
+    // Independent, and each on one core: side by side (a part checked alone, as a large
+    // month's are, otherwise leaves a core idle through them).
+    let (expected, line_owner) = rayon::join(
+        || payment::compute(&model, &scope),
+        || payment::attach_lines(&model, &scope),
+    );
     let line_item = line_audit::catalogue_items(&model, &scope, &line_owner);
     lap(3);
     let ctx = rules::Context {
@@ -212,10 +216,16 @@ fn check_part(
     for row in &rows {
         *statuses.entry(row.status.name()).or_default() += 1;
     }
-    let settlements =
-        clearing::settlements_frame(&model, &scope, &rows).expect("columns of one height");
-    let groups = clearing::clear(&model, &scope, &rows);
-    let opened = ledger_update::opened(&model, &scope, &rows, &findings, &options.month);
+    let ((settlements, groups), opened) = rayon::join(
+        || {
+            rayon::join(
+                || clearing::settlements_frame(&model, &scope, &rows),
+                || clearing::clear(&model, &scope, &rows),
+            )
+        },
+        || ledger_update::opened(&model, &scope, &rows, &findings, &options.month),
+    );
+    let settlements = settlements.expect("columns of one height");
     let closed_entries = scope.closed_entries.clone();
     lap(5);
     drop((rows, line_item, line_owner, expected, outcomes, scope));

@@ -2,7 +2,8 @@
 //!
 //! regions.csv is read first, since other files' area checks need it; then the reference
 //! tables, the filing registry and every hospital's exports are read in parallel (rayon),
-//! each file whole, its encoding decided once. Results are assembled in a fixed order
+//! each file whole, its encoding decided once; the kernel is asked to read the next batch
+//! of hospitals' files while this one is parsed (`readahead`). Results are assembled in a fixed order
 //! (hospital directories sorted by name), so the frames and the rejects do not depend on
 //! the order the files were read in.
 
@@ -10,6 +11,7 @@ pub mod encoding;
 mod file;
 mod hospital;
 pub mod parquet;
+mod readahead;
 pub mod reader;
 pub mod reject;
 pub mod schema;
@@ -485,12 +487,23 @@ pub fn read_month_into<E: From<InputError> + Send>(
         },
         || -> Result<(), E> {
             let mut waiting: Option<Vec<Hospital>> = None;
-            for batch in batches(month_dir, &hospitals_dirs, options.budget.batch_bytes()) {
+            let batches = batches(month_dir, &hospitals_dirs, options.budget.batch_bytes());
+            let mut ahead = batches
+                .first()
+                .map(|dirs| readahead::start(month_dir, dirs));
+            for (n, batch) in batches.iter().enumerate() {
+                let next = batches
+                    .get(n + 1)
+                    .map(|dirs| readahead::start(month_dir, dirs));
                 let previous = waiting.take();
                 let (read, handed) = rayon::join(
-                    || read_batch(&batch),
+                    || read_batch(batch),
                     || previous.map_or(Ok(()), &mut hand_over),
                 );
+                if let Some(advised) = std::mem::replace(&mut ahead, next) {
+                    // Only advice: a file it could not open, the reader meets and reports.
+                    let _files = advised.join();
+                }
                 handed?;
                 waiting = Some(read?);
             }

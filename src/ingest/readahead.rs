@@ -1,0 +1,72 @@
+//! Asks the kernel to start reading the next batch of hospitals' files while this batch is
+//! parsed.
+//!
+//! A hospital's export is a few small files, each read whole by one of the workers: from a
+//! cold cache the worker waits for the disk, and its core idles. A national month (88 008
+//! files, 49 GB, more than the page cache holds) read at 1.6× CPU in ingestion; the same
+//! files from the cache at 1.8–1.9×. The advice (`POSIX_FADV_WILLNEED`) starts the reads and
+//! returns; the workers then find the pages in the cache. One batch ahead is a sixteenth of
+//! the budget in the page cache, not in the process.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+/// Starts, on a thread of its own, the reads of every file in these hospital directories of
+/// `month_dir/exports/`. Join it (or drop it) when done: it only advises, and nothing it
+/// meets (a directory gone, a file that cannot be opened) is an error here — the reader
+/// meets it again and says so.
+pub(super) fn start(month_dir: &Path, dirs: &[String]) -> JoinHandle<usize> {
+    let paths: Vec<PathBuf> = dirs
+        .iter()
+        .map(|dir| month_dir.join("exports").join(dir))
+        .collect();
+    std::thread::spawn(move || paths.iter().map(|dir| advise_dir(dir)).sum())
+}
+
+/// The number of files advised.
+fn advise_dir(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|entry| std::fs::File::open(entry.path()).ok())
+        .filter(will_need)
+        .count()
+}
+
+/// Whether the kernel took the advice.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn will_need(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the whole call (`file` is borrowed); the call reads
+    // no memory of ours, it only tells the kernel which pages will be read.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) == 0 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn will_need(_: &std::fs::File) -> bool {
+    false
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_of_the_batch_is_advised_and_nothing_missing_fails() {
+        let month = tempfile::tempdir().unwrap();
+        for (dir, files) in [("H1", 3), ("H2", 2), ("H3", 0)] {
+            let dir = month.path().join("exports").join(dir);
+            std::fs::create_dir_all(dir.join("not-a-file")).unwrap();
+            for n in 0..files {
+                std::fs::write(dir.join(format!("{n}.csv")), "a,b\n1,2\n").unwrap();
+            }
+        }
+        let dirs = ["H1", "H2", "H3", "gone"].map(String::from);
+        assert_eq!(start(month.path(), &dirs).join().unwrap(), 5);
+        assert_eq!(start(month.path(), &dirs[3..]).join().unwrap(), 0);
+    }
+}

@@ -98,7 +98,9 @@ pub struct FilingIndex<'a> {
 
 impl<'a> FilingIndex<'a> {
     pub fn new(filings: &'a TiSlice<FilingRow, Filing>) -> Self {
-        let mut by_person: HashMap<&str, Vec<FilingRow>> = HashMap::default();
+        // About a filing a person: room for every one, no rehashing.
+        let mut by_person: HashMap<&str, Vec<FilingRow>> =
+            HashMap::with_capacity_and_hasher(filings.len(), Default::default());
         for (i, f) in filings.iter_enumerated() {
             by_person.entry(&f.psn_no).or_default().push(i);
         }
@@ -178,14 +180,14 @@ pub fn match_settlement(
         })
 }
 
-/// The outcome of every settlement row.
+/// The outcome of every settlement row, given the index of its filings.
 pub fn match_all(
     settlements: &TiSlice<SetlRow, Settlement>,
-    filings: &TiSlice<FilingRow, Filing>,
+    index: &FilingIndex,
     scope: &Scope,
     config: &Config,
 ) -> PerSettlement<Outcome> {
-    let index = FilingIndex::new(filings);
+    let filings = index.filings;
     let outcomes: Vec<Outcome> = settlements
         .raw
         .par_iter()
@@ -196,7 +198,7 @@ pub fn match_all(
             if !scope.is_checked_settlement(i) || !needs_filing(s, treatment, config) {
                 Outcome::NotNeeded
             } else {
-                match_settlement(s, treatment, filings, &index)
+                match_settlement(s, treatment, filings, index)
             }
         })
         .collect();

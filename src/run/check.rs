@@ -181,13 +181,20 @@ fn check_part(
     let (year, _) = units::parse_month(&options.month).expect("a checked month");
     let model = model::Model::new(month, year, catalogue);
     lap(1);
-    let scope = scope::classify(
-        &model.settlements,
-        &model.hospitals,
-        &options.month,
-        previous,
+    // Each mostly on one core: side by side.
+    let (scope, filings) = rayon::join(
+        || {
+            scope::classify(
+                &model.settlements,
+                &model.hospitals,
+                &options.month,
+                previous,
+            )
+        },
+        || matching::FilingIndex::new(&model.filings),
     );
-    let outcomes = matching::match_all(&model.settlements, &model.filings, &scope, &options.config);
+    let outcomes = matching::match_all(&model.settlements, &filings, &scope, &options.config);
+    drop(filings);
     lap(2);
     // Independent, and each on one core: side by side (a part checked alone, as a large
     // month's are, otherwise leaves a core idle through them).

@@ -2,7 +2,12 @@
 # Measures `yidi run` on a generated month against the analyst's DuckDB script
 # (../shared/bench/peer_duckdb.py, the speed peer of issue 16), in paired rounds.
 #
-#   scripts/bench.sh [tiny|city|province|national] [runs] [seed]
+#   scripts/bench.sh [tiny|city|province|national|ledger] [runs] [seed]
+#
+# `ledger` measures a province month that continues a ledger (issue 20): November
+# (`--scale province --seed <seed+1> --month 2026-11`), with the decisions that
+# `yidi generate --after` plants on the ledger of October (`--seed <seed>`, run once), run
+# with `--previous` October's run; the peer reads the same November.
 #
 # Generates the month once into $BENCH_DIR/<scale>/ (default /tmp/yidi-bench; reused when it
 # is there: delete it to regenerate), installs the duckdb Python package if it is missing,
@@ -20,20 +25,38 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yidi-target}"
 cargo build --release --quiet
 yidi="$CARGO_TARGET_DIR/release/yidi"
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
-if [ ! -d "$root/2026-10" ]; then
-    mkdir -p "$root"
-    echo "generating a $scale month into $root ..." >&2
-    /usr/bin/time -f "generate: %e s wall, %M KiB peak RSS" \
-        "$yidi" generate --scale "$scale" --seed "$seed" --month 2026-10 --out "$root" --quiet
+generated() { # scale seed month
+    if [ ! -d "$root/$3" ]; then
+        mkdir -p "$root"
+        echo "generating a $1 month $3 into $root ..." >&2
+        /usr/bin/time -f "generate: %e s wall, %M KiB peak RSS" \
+            "$yidi" generate --scale "$1" --seed "$2" --month "$3" --out "$root" --quiet
+    fi
+}
+if [ "$scale" = ledger ]; then
+    month=2026-11
+    previous=(--previous "$root/october/2026-10")
+    generated province "$seed" 2026-10
+    if [ ! -f "$root/$month/decisions.csv" ]; then
+        rm -rf "$root/october" "$root/after" "$root/$month"
+        "$yidi" run "$root/2026-10" --out "$root/october" --quiet --no-previous
+        "$yidi" generate --after "$root/october/2026-10" --out "$root/after" --quiet
+        generated province "$((seed + 1))" "$month"
+        cp "$root/after/$month/decisions.csv" "$root/$month/"
+    fi
+else
+    month=2026-10
+    previous=(--no-previous)
+    generated "$scale" "$seed" "$month"
 fi
-du -sh "$root/2026-10" >&2
+du -sh "$root/$month" >&2
 peer=${PEER:-../shared/bench/peer_duckdb.py}
-sides=(--name yidi -- "$yidi" run "$root/2026-10" --out "$root/out" --quiet --no-previous)
+sides=(--name yidi -- "$yidi" run "$root/$month" --out "$root/out" --quiet "${previous[@]}")
 if [ -n "${YIDI_OLD:-}" ]; then
-    sides+=(--vs old -- "$YIDI_OLD" run "$root/2026-10" --out "$root/out-old" --quiet --no-previous)
+    sides+=(--vs old -- "$YIDI_OLD" run "$root/$month" --out "$root/out-old" --quiet "${previous[@]}")
 fi
-sides+=(--vs peer -- python3 "$peer" "$root/2026-10" "$root/peer-out" --threads 2)
+sides+=(--vs peer -- python3 "$peer" "$root/$month" "$root/peer-out" --threads 2)
 if [ -n "${RULES:-}" ]; then
-    sides+=(--vs rules -- python3 scripts/duckdb_rules.py "$root/2026-10" "$root/duckdb-out" --threads 2)
+    sides+=(--vs rules -- python3 scripts/duckdb_rules.py "$root/$month" "$root/duckdb-out" --threads 2)
 fi
 python3 scripts/bench.py --runs "$runs" "${sides[@]}"

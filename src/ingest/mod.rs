@@ -3,9 +3,9 @@
 //! regions.csv is read first, since other files' area checks need it; then the reference
 //! tables, the filing registry and every hospital's exports are read in parallel (rayon),
 //! each file whole, its encoding decided once; the kernel is asked to read the next batch
-//! of hospitals' files while this one is parsed (`readahead`). Results are assembled in a fixed order
-//! (hospital directories sorted by name), so the frames and the rejects do not depend on
-//! the order the files were read in.
+//! of hospitals' files while this one is parsed (`readahead`). Results are assembled in a
+//! fixed order (hospital directories sorted by name), so the frames and the rejects do not
+//! depend on the order the files were read in.
 
 pub mod encoding;
 mod file;

@@ -490,11 +490,11 @@ pub fn read_month_into<E: From<InputError> + Send>(
             let batches = batches(month_dir, &hospitals_dirs, options.budget.batch_bytes());
             let mut ahead = batches
                 .first()
-                .map(|dirs| readahead::start(month_dir, dirs));
+                .and_then(|dirs| readahead::start(month_dir, dirs));
             for (n, batch) in batches.iter().enumerate() {
                 let next = batches
                     .get(n + 1)
-                    .map(|dirs| readahead::start(month_dir, dirs));
+                    .and_then(|dirs| readahead::start(month_dir, dirs));
                 let previous = waiting.take();
                 let (read, handed) = rayon::join(
                     || read_batch(batch),

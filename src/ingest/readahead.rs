@@ -14,13 +14,17 @@ use std::thread::JoinHandle;
 /// Starts, on a thread of its own, the reads of every file in these hospital directories of
 /// `month_dir/exports/`. Join it (or drop it) when done: it only advises, and nothing it
 /// meets (a directory gone, a file that cannot be opened) is an error here — the reader
-/// meets it again and says so.
-pub(super) fn start(month_dir: &Path, dirs: &[String]) -> JoinHandle<usize> {
+/// meets it again and says so. `None` when no thread could be started: the month is read
+/// without the advice.
+pub(super) fn start(month_dir: &Path, dirs: &[String]) -> Option<JoinHandle<usize>> {
     let paths: Vec<PathBuf> = dirs
         .iter()
         .map(|dir| month_dir.join("exports").join(dir))
         .collect();
-    std::thread::spawn(move || paths.iter().map(|dir| advise_dir(dir)).sum())
+    std::thread::Builder::new()
+        .name("readahead".into())
+        .spawn(move || paths.iter().map(|dir| advise_dir(dir)).sum())
+        .ok()
 }
 
 /// The number of files advised.
@@ -66,7 +70,8 @@ mod tests {
             }
         }
         let dirs = ["H1", "H2", "H3", "gone"].map(String::from);
-        assert_eq!(start(month.path(), &dirs).join().unwrap(), 5);
-        assert_eq!(start(month.path(), &dirs[3..]).join().unwrap(), 0);
+        let advised = |dirs: &[String]| start(month.path(), dirs).unwrap().join().unwrap();
+        assert_eq!(advised(&dirs), 5);
+        assert_eq!(advised(&dirs[3..]), 0);
     }
 }

@@ -527,7 +527,10 @@ fn assemble(
 
 /// Frees a month's worth of rows on a thread of its own: tens of millions of small
 /// allocations take seconds to free, and nothing waits for them (the process may end
-/// first, and the system takes the memory back at once).
+/// first, and the system takes the memory back at once). When no thread can be started,
+/// the value is freed here (`spawn` drops what it was given).
 pub(super) fn drop_aside<T: Send + 'static>(value: T) {
-    std::thread::spawn(move || drop(value));
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
 }

@@ -11,8 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-/// Starts, on a thread of its own, the reads of every file in these hospital directories of
-/// `month_dir/exports/`. Join it (or drop it) when done: it only advises, and nothing it
+use super::schema::Table;
+
+/// Starts, on a thread of its own, the reads of the export files (SPEC §2: each per-hospital
+/// table's `.csv` or `.parquet`) in these hospital directories of `month_dir/exports/`; any
+/// other file there is left alone. Join it (or drop it) when done: it only advises, and nothing it
 /// meets (a directory gone, a file that cannot be opened) is an error here — the reader
 /// meets it again and says so. `None` when no thread could be started: the month is read
 /// without the advice.
@@ -29,13 +32,12 @@ pub(super) fn start(month_dir: &Path, dirs: &[String]) -> Option<JoinHandle<usiz
 
 /// The number of files advised.
 fn advise_dir(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| std::fs::File::open(entry.path()).ok())
+    Table::ALL
+        .into_iter()
+        .filter(|table| table.per_hospital())
+        .flat_map(|table| ["csv", "parquet"].map(|ext| dir.join(format!("{}.{ext}", table.stem()))))
+        .filter_map(|path| std::fs::File::open(path).ok())
+        .filter(|file| file.metadata().is_ok_and(|m| m.is_file()))
         .filter(will_need)
         .count()
 }
@@ -62,11 +64,14 @@ mod tests {
     #[test]
     fn every_file_of_the_batch_is_advised_and_nothing_missing_fails() {
         let month = tempfile::tempdir().unwrap();
-        for (dir, files) in [("H1", 3), ("H2", 2), ("H3", 0)] {
+        let files = ["setlinfo.csv", "feedetail.parquet", "summary.csv"];
+        for (dir, exports) in [("H1", 3), ("H2", 2), ("H3", 0)] {
             let dir = month.path().join("exports").join(dir);
-            std::fs::create_dir_all(dir.join("not-a-file")).unwrap();
-            for n in 0..files {
-                std::fs::write(dir.join(format!("{n}.csv")), "a,b\n1,2\n").unwrap();
+            // Neither a directory under an export's name nor another file is advised.
+            std::fs::create_dir_all(dir.join("setlinfo.parquet")).unwrap();
+            std::fs::write(dir.join("notes.txt"), "not an export").unwrap();
+            for name in &files[..exports] {
+                std::fs::write(dir.join(name), "a,b\n1,2\n").unwrap();
             }
         }
         let dirs = ["H1", "H2", "H3", "gone"].map(String::from);

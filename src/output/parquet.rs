@@ -13,7 +13,10 @@
 //! bit-packed differences (`DELTA_BINARY_PACKED`, which every Parquet reader reads).
 //! Fixed-point columns (scaled `Int64`) are written as they are held, as the 64-bit
 //! integers of a `Decimal(18, scale)`: the values a cast to decimals would give, without
-//! the cast.
+//! the cast. A column is compressed only where that pays ([`codec`]).
+//!
+//! A file that only this run reads back (a spill: [`ParquetSink::spill`]) is written the
+//! fastest way to write and to read: plain, uncompressed, without statistics.
 
 use std::path::{Path, PathBuf};
 
@@ -24,13 +27,15 @@ use polars_arrow::array::{
 use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
-    CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
-    FallibleStreamingIterator, FileWriter, ParquetType, StatisticsOptions, Version, WriteOptions,
-    array_to_columns,
+    CompressionOptions, DynIter, Encoding, FileWriter, ParquetType, StatisticsOptions, Version,
+    WriteOptions, array_to_columns,
 };
 
 use super::table::{HashedFile, OutputFile, ScaleOf, masked};
 use crate::error::OutputError;
+
+mod codec;
+use codec::Codecs;
 
 /// String columns whose values are few whatever the month (codes, the hospital directory):
 /// a dictionary makes them small, and hashing them is cheap. Every other string column
@@ -95,6 +100,9 @@ pub struct ParquetSink {
     /// The file's columns, and each one's encoding.
     fields: Vec<ParquetType>,
     encodings: Vec<Encoding>,
+    /// A spill: no dictionary is looked for.
+    spill: bool,
+    codecs: Codecs,
     options: WriteOptions,
     mask: bool,
     group_rows: usize,
@@ -119,6 +127,28 @@ impl ParquetSink {
         compression: ParquetCompression,
         mask: bool,
     ) -> Result<ParquetSink, OutputError> {
+        Self::new(path, empty, scale_of, Some(compression), mask)
+    }
+
+    /// A new file at `path` for frames of `empty`'s schema that only this run reads back
+    /// (unmasked): plain, uncompressed, without statistics.
+    pub fn spill(
+        path: &Path,
+        empty: &DataFrame,
+        scale_of: ScaleOf,
+    ) -> Result<ParquetSink, OutputError> {
+        Self::new(path, empty, scale_of, None, false)
+    }
+
+    /// A file for queries with `compression`, or a spill (`None`).
+    fn new(
+        path: &Path,
+        empty: &DataFrame,
+        scale_of: ScaleOf,
+        compression: Option<ParquetCompression>,
+        mask: bool,
+    ) -> Result<ParquetSink, OutputError> {
+        let spill = compression.is_none();
         let err = |e: PolarsError| OutputError::io(path, e);
         // The file's schema: a fixed-point column is a Decimal(18, scale).
         let mut schema = empty.schema().as_ref().clone();
@@ -131,11 +161,18 @@ impl ParquetSink {
         let encodings = empty
             .columns()
             .iter()
-            .map(|c| encoding(c.name(), c.dtype(), scale_of(c.name()).is_some()))
+            .map(|c| match spill {
+                true => Encoding::Plain,
+                false => encoding(c.name(), c.dtype(), scale_of(c.name()).is_some()),
+            })
             .collect();
+        let compression = compression.map_or(CompressionOptions::Uncompressed, Into::into);
         let options = WriteOptions {
-            statistics: StatisticsOptions::default(),
-            compression: CompressionOptions::from(compression),
+            statistics: match spill {
+                true => StatisticsOptions::empty(),
+                false => StatisticsOptions::default(),
+            },
+            compression,
             version: Version::V1,
             data_page_size: None,
         };
@@ -144,8 +181,10 @@ impl ParquetSink {
         Ok(ParquetSink {
             path: path.to_owned(),
             writer,
+            codecs: Codecs::new(fields.len(), compression),
             fields,
             encodings,
+            spill,
             options,
             mask,
             group_rows: Self::GROUP_ROWS,
@@ -231,32 +270,33 @@ impl ParquetSink {
                 continue;
             }
             let mut columns = Vec::with_capacity(self.fields.len());
-            for ((array, field), &encoding) in batch
+            for (k, ((array, field), &encoding)) in batch
                 .columns()
                 .iter()
                 .zip(&self.fields)
                 .zip(&self.encodings)
+                .enumerate()
             {
                 let dictionary = match (encoding, array.as_any().downcast_ref::<Utf8ViewArray>()) {
                     (Encoding::RleDictionary, Some(text)) => Some(dictionary_of(text)?),
-                    (Encoding::Plain, Some(text)) => repeating_dictionary(text)?,
+                    (Encoding::Plain, Some(text)) if !self.spill => repeating_dictionary(text)?,
                     _ => None,
                 };
                 let (array, encoding) = match &dictionary {
                     Some(dictionary) => (dictionary as &dyn Array, Encoding::RleDictionary),
                     None => (array.as_ref(), encoding),
                 };
+                // A flat column is one leaf.
                 for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
                     let pages = pages.map(|page| {
                         page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string()))
                     });
-                    let compressed = Compressor::new_from_vec(pages, options.compression, vec![])
-                        .map_err(PolarsError::from);
-                    columns.push(Ok(DynStreamingIterator::new(compressed)));
+                    columns.push(Ok(self.codecs.pages(k, pages)));
                 }
             }
             self.writer
                 .write(batch.len() as u64, DynIter::new(columns.into_iter()))?;
+            self.codecs.written();
         }
         Ok(())
     }
@@ -416,165 +456,4 @@ pub(crate) mod fixture {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What a file holds read back is what was pushed: fixed-point columns as exact
-    /// Decimals, codes and identifiers, dates, times and nulls, over several row groups,
-    /// `certno` masked; the manifest's hash is that of the file's bytes.
-    #[test]
-    fn a_file_reads_back_as_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.parquet");
-        let n = 1000;
-        let frame = fixture::frame(n);
-        let file = fixture::write(&frame, &path, true);
-        assert_eq!((file.path.as_str(), file.rows), ("t.parquet", n as u64));
-        use sha2::Digest;
-        let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(file.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
-
-        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
-            .finish()
-            .unwrap();
-        assert_eq!(back.height(), n);
-        assert_eq!(
-            back.column("hifp_pay").unwrap().dtype(),
-            &DataType::Decimal(18, 2)
-        );
-        let pay = back
-            .column("hifp_pay")
-            .unwrap()
-            .decimal()
-            .unwrap()
-            .physical()
-            .clone();
-        let sent = frame.column("hifp_pay").unwrap().i64().unwrap().clone();
-        assert!(
-            pay.iter()
-                .zip(sent.iter())
-                .all(|(a, b)| a == b.map(i128::from))
-        );
-        for name in [
-            "hospital_dir",
-            "setl_id",
-            "med_list_codg",
-            "begndate",
-            "setl_time",
-        ] {
-            assert!(
-                back.column(name)
-                    .unwrap()
-                    .equals_missing(frame.column(name).unwrap()),
-                "{name}"
-            );
-        }
-        let certno = back.column("certno").unwrap().str().unwrap().get(0);
-        assert_eq!(
-            certno,
-            Some(crate::mask::certno("110101199001011234").as_str())
-        );
-    }
-
-    /// A few-valued column's dictionary: its distinct values in the order they first
-    /// appear, whether held in their views or not; nulls stay null and add no value.
-    #[test]
-    fn a_dictionary_holds_each_value_once_in_first_order() {
-        let long = "XA01AAA0123010100001";
-        let column = StringChunked::new(
-            "c".into(),
-            [
-                Some("21"),
-                None,
-                Some(long),
-                Some("21"),
-                Some("11"),
-                Some(long),
-                None,
-            ],
-        );
-        let array = column.downcast_iter().next().unwrap();
-        let dictionary = dictionary_of(array).unwrap();
-        let values = dictionary.values().as_any();
-        let values = values.downcast_ref::<Utf8ViewArray>().unwrap();
-        let values: Vec<&str> = values.values_iter().collect();
-        assert_eq!(values, ["21", long, "11"]);
-        let keys: Vec<Option<u32>> = dictionary.keys().iter().map(|k| k.copied()).collect();
-        assert_eq!(
-            keys,
-            [Some(0), None, Some(1), Some(0), Some(2), Some(1), None]
-        );
-    }
-
-    /// A string column whose values repeat in a row group is written as a dictionary, one
-    /// whose values do not, plain; both read back as they were.
-    #[test]
-    fn repeating_strings_are_written_as_a_dictionary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.parquet");
-        let n = 1000;
-        let mut frame = fixture::frame(n);
-        // A settlement's identifier down its ten lines, and a line's serial within it.
-        let settlement: Vec<String> = (0..n).map(|i| format!("S{:012}", i / 10)).collect();
-        let serial: Vec<String> = (0..n).map(|i| (i % 10 + 1).to_string()).collect();
-        frame
-            .with_column(Column::new("feedetl_sn".into(), serial))
-            .unwrap();
-        frame
-            .with_column(Column::new("mdtrt_id".into(), settlement))
-            .unwrap();
-        fixture::write(&frame, &path, false);
-
-        let metadata =
-            polars_parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap()).unwrap();
-        let dictionary = |name: &str| -> Vec<bool> {
-            let chunks = metadata
-                .row_groups
-                .iter()
-                .map(|group| group.columns_under_root_iter(name).unwrap().next().unwrap());
-            chunks
-                .map(|chunk| chunk.dictionary_page_offset().is_some())
-                .collect()
-        };
-        let groups = metadata.row_groups.len();
-        assert!(groups > 1);
-        assert_eq!(dictionary("mdtrt_id"), vec![true; groups]);
-        assert_eq!(dictionary("feedetl_sn"), vec![true; groups]);
-        assert_eq!(dictionary("setl_id"), vec![false; groups]);
-        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
-            .finish()
-            .unwrap();
-        for name in ["mdtrt_id", "feedetl_sn", "setl_id"] {
-            assert!(
-                back.column(name)
-                    .unwrap()
-                    .equals_missing(frame.column(name).unwrap()),
-                "{name}"
-            );
-        }
-    }
-
-    /// A gathered frame's strings keep the whole buffers of the frame they were gathered
-    /// from; once owned, only their own bytes, and the same values.
-    #[test]
-    fn owned_strings_keep_only_their_own_bytes() {
-        let ids: Vec<String> = (0..10_000).map(|i| format!("S{i:020}")).collect();
-        let frame = DataFrame::new(ids.len(), vec![Column::new("setl_id".into(), ids)]).unwrap();
-        let rows = IdxCa::from_vec("".into(), vec![3, 5_000, 9_999]);
-        let taken = frame.take(&rows).unwrap();
-        let buffer_bytes = |f: &DataFrame| -> usize {
-            f.column("setl_id")
-                .unwrap()
-                .str()
-                .unwrap()
-                .downcast_iter()
-                .map(|a| a.total_buffer_len())
-                .sum()
-        };
-        assert!(buffer_bytes(&taken) >= 10_000 * 21);
-        let owned = owning_strings(&taken);
-        assert_eq!(buffer_bytes(&owned), 3 * 21);
-        assert!(owned.equals_missing(&taken));
-        assert_eq!(buffer_bytes(&owning_strings(&owned)), 3 * 21);
-    }
-}
+mod tests;

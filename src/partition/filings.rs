@@ -42,15 +42,21 @@ impl FilingSpill {
         })
     }
 
+    /// The masked file for queries, or a part's (unmasked) file, a spill that the part's
+    /// check reads back once.
     fn create(path: &Path, like: &DataFrame, mask: bool) -> Result<ParquetSink, OutputError> {
-        Ok(ParquetSink::create(
-            path,
-            &like.clear(),
-            &crate::ingest::schema::input_scale(Table::Filings),
-            ParquetCompression::Lz4Raw,
-            mask,
-        )?
-        .with_group_rows(GROUP_ROWS))
+        let scale = crate::ingest::schema::input_scale(Table::Filings);
+        let sink = match mask {
+            true => ParquetSink::create(
+                path,
+                &like.clear(),
+                &scale,
+                ParquetCompression::Lz4Raw,
+                true,
+            )?,
+            false => ParquetSink::spill(path, &like.clear(), &scale)?,
+        };
+        Ok(sink.with_group_rows(GROUP_ROWS))
     }
 
     /// Routes a chunk of filings (every chunk has the table's columns, the first too).

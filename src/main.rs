@@ -64,16 +64,37 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let arguments: Vec<String> = std::env::args().collect();
     let progress = Progress::new(cli.log_format, cli.quiet);
-    let result = match &cli.command {
+    // One pool of threads for yidi's work and polars' (see `dispatch`).
+    let result = polars_core::runtime::THREAD_POOL.install(|| dispatch(&cli, arguments, &progress));
+    let status = match result {
+        Ok(status) => status,
+        // The reader of the output went away (`yidi rules | head`): nothing to report.
+        Err(error) if ExitStatus::is_closed_pipe(&error) => return ExitCode::from(CLOSED_PIPE),
+        Err(error) => {
+            // Not `eprintln!`, which panics when stderr is closed.
+            let _ = writeln!(std::io::stderr(), "yidi: error: {error:#}");
+            ExitStatus::of_error(&error)
+        }
+    };
+    ExitCode::from(status.code())
+}
+
+/// Runs the command. Called inside polars' pool of threads, so that yidi's own parallel
+/// work (rayon's `join` and parallel iterators take the pool they are called from) and
+/// polars' share one pool of as many threads as cores, rather than two pools each as
+/// large: on a province month, alternating runs took 23.3–23.7 s against 23.8–24.7 s,
+/// and peaked 0.1 GiB lower.
+fn dispatch(cli: &Cli, arguments: Vec<String>, progress: &Progress) -> anyhow::Result<ExitStatus> {
+    match &cli.command {
         Command::Run(args) => args
             .options(arguments)
             .map_err(anyhow::Error::from)
-            .and_then(|options| yidi::run::run(&options, &progress))
+            .and_then(|options| yidi::run::run(&options, progress))
             .map(|outcome| outcome.status),
         Command::Validate(args) => args
             .options(arguments)
             .map_err(anyhow::Error::from)
-            .and_then(|options| yidi::validate::validate(&options, &progress)),
+            .and_then(|options| yidi::validate::validate(&options, progress)),
         Command::Query(args) => args
             .options()
             .map_err(anyhow::Error::from)
@@ -81,7 +102,7 @@ fn main() -> ExitCode {
         Command::Split(args) => args
             .options()
             .map_err(anyhow::Error::from)
-            .and_then(|options| yidi::steps::split::split(&options, &progress))
+            .and_then(|options| yidi::steps::split::split(&options, progress))
             .map(|_| ExitStatus::Success),
         Command::Check(args) => args
             .options()
@@ -94,31 +115,20 @@ fn main() -> ExitCode {
                     }
                     Ok(ExitStatus::Success)
                 }),
-                None => yidi::steps::check::check(&options, &progress).map(|_| ExitStatus::Success),
+                None => yidi::steps::check::check(&options, progress).map(|_| ExitStatus::Success),
             }),
         Command::Merge(args) => args
             .options(arguments)
             .map_err(anyhow::Error::from)
-            .and_then(|options| yidi::steps::merge::merge(&options, &progress))
+            .and_then(|options| yidi::steps::merge::merge(&options, progress))
             .map(|outcome| outcome.status),
         Command::Generate(args) => args
             .options()
             .map_err(anyhow::Error::from)
-            .and_then(|options| yidi::generate::run(&options, &progress)),
+            .and_then(|options| yidi::generate::run(&options, progress)),
         Command::Rules(args) => {
             yidi::rules::explain(args.code.as_deref(), &mut std::io::stdout().lock())
                 .map(|()| ExitStatus::Success)
         }
-    };
-    let status = match result {
-        Ok(status) => status,
-        // The reader of the output went away (`yidi rules | head`): nothing to report.
-        Err(error) if ExitStatus::is_closed_pipe(&error) => return ExitCode::from(CLOSED_PIPE),
-        Err(error) => {
-            // Not `eprintln!`, which panics when stderr is closed.
-            let _ = writeln!(std::io::stderr(), "yidi: error: {error:#}");
-            ExitStatus::of_error(&error)
-        }
-    };
-    ExitCode::from(status.code())
+    }
 }

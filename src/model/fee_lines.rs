@@ -24,6 +24,12 @@ impl TextColumn {
         let mut column = TextColumn::default();
         if let Ok(values) = values.str() {
             column.ends.reserve(values.len());
+            // Every value's bytes at once (growing the text by doubling copied it).
+            let bytes = values
+                .downcast_iter()
+                .map(|chunk| chunk.total_bytes_len())
+                .sum();
+            column.text.reserve(bytes);
             for value in values.iter() {
                 column.text.push_str(value.unwrap_or_default());
                 column.ends.push(column.text.len());

@@ -15,8 +15,8 @@
 //! integers of a `Decimal(18, scale)`: the values a cast to decimals would give, without
 //! the cast. A column is compressed only where that pays ([`codec`]).
 //!
-//! A file that only this run reads back (a spill: [`ParquetSink::spill`]) is written the
-//! fastest way to write and to read: plain, uncompressed, without statistics.
+//! A file that only this run reads back (a spill: [`ParquetSink::spill`]) is written plain
+//! (no dictionary is looked for) and without statistics, compressed where it pays.
 
 use std::path::{Path, PathBuf};
 

@@ -22,10 +22,17 @@ pub(super) fn relative(path: &str) -> String {
     path.replace('\\', "/")
 }
 
+/// The two files a table `stem` may be in `dir`: its CSV, its Parquet.
+pub(super) fn candidates(dir: &Path, stem: &str) -> [PathBuf; 2] {
+    [
+        dir.join(format!("{stem}.csv")),
+        dir.join(format!("{stem}.parquet")),
+    ]
+}
+
 /// Finds `<stem>.csv` or `<stem>.parquet` under `dir`.
 fn locate(dir: &Path, stem: &str, rel_stem: &str) -> Result<Option<(PathBuf, String)>, InputError> {
-    let csv = dir.join(format!("{stem}.csv"));
-    let parquet = dir.join(format!("{stem}.parquet"));
+    let [csv, parquet] = candidates(dir, stem);
     match (csv.is_file(), parquet.is_file()) {
         (true, true) => Err(InputError::Ambiguous {
             file: relative(rel_stem),

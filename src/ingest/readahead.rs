@@ -35,7 +35,7 @@ fn advise_dir(dir: &Path) -> usize {
     Table::ALL
         .into_iter()
         .filter(|table| table.per_hospital())
-        .flat_map(|table| ["csv", "parquet"].map(|ext| dir.join(format!("{}.{ext}", table.stem()))))
+        .flat_map(|table| super::file::candidates(dir, table.stem()))
         .filter_map(|path| std::fs::File::open(path).ok())
         .filter(|file| file.metadata().is_ok_and(|m| m.is_file()))
         .filter(will_need)

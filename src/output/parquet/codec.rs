@@ -46,9 +46,9 @@ pub struct Codecs {
     compression: CompressionOptions,
     /// Row groups written.
     groups: usize,
-    /// Per column: whether its pages are compressed, and from which row group on they are
-    /// compressed (and weighed) again.
-    compress: Vec<(bool, usize)>,
+    /// Per column: the row group from which on its pages are compressed (and weighed); a
+    /// column that pays is compressed from the next one.
+    compress_from: Vec<usize>,
     /// The columns of the row group being written that are weighed.
     weighing: Vec<(usize, Arc<Weight>)>,
 }
@@ -60,7 +60,7 @@ impl Codecs {
         Codecs {
             compression,
             groups: 0,
-            compress: vec![(true, 0); columns],
+            compress_from: vec![0; columns],
             weighing: Vec::new(),
         }
     }
@@ -74,9 +74,8 @@ impl Codecs {
     where
         I: Iterator<Item = Result<Page, ParquetError>> + Send + Sync + 'a,
     {
-        let (compress, from) = self.compress[column];
         let weigh = self.compression != CompressionOptions::Uncompressed
-            && (compress || self.groups >= from);
+            && self.groups >= self.compress_from[column];
         if !weigh {
             let pages = Compressor::new(pages, CompressionOptions::Uncompressed, vec![]);
             return DynStreamingIterator::new(pages.map_err(PolarsError::from));
@@ -100,10 +99,9 @@ impl Codecs {
     pub fn written(&mut self) {
         self.groups += 1;
         for (column, weight) in self.weighing.drain(..) {
-            self.compress[column] = if weight.pays() {
-                (true, self.groups)
-            } else {
-                (false, self.groups + WEIGH_EVERY - 1)
+            self.compress_from[column] = match weight.pays() {
+                true => self.groups,
+                false => self.groups + WEIGH_EVERY - 1,
             };
         }
     }

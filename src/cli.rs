@@ -137,6 +137,12 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N")]
     pub anomaly_every: Option<usize>,
 
+    /// Fee lines of an inpatient stay, at least and at most, instead of the preset's
+    /// (province: 100-440, about 21 lines a settlement; 30-144 gives about 9, the shape of
+    /// a month with shorter bills).
+    #[arg(long, value_name = "MIN-MAX")]
+    pub inpatient_lines: Option<String>,
+
     /// Replace the month and its expectations if they exist.
     #[arg(long)]
     pub force: bool,
@@ -519,6 +525,17 @@ impl GenerateArgs {
         }
         if let Some(period) = self.anomaly_every {
             plan.anomaly_period = period;
+        }
+        if let Some(range) = &self.inpatient_lines {
+            let bounds = range
+                .split_once('-')
+                .and_then(|(lo, hi)| Some((lo.parse().ok()?, hi.parse().ok()?)))
+                .filter(|&(lo, hi): &(usize, usize)| (5..=hi).contains(&lo) && hi <= 10_000);
+            plan.ip_lines = bounds.ok_or_else(|| {
+                ConfigError::Usage(format!(
+                    "--inpatient-lines {range}: expected MIN-MAX, 5 <= MIN <= MAX <= 10000"
+                ))
+            })?;
         }
         if plan.hospitals == 0 || plan.hospitals > 99_999 {
             return Err(ConfigError::Usage(

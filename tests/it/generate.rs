@@ -107,6 +107,49 @@ fn a_larger_month_dense_with_anomalies_gives_exactly_its_expected_results() {
     assert_run_gives_expected(dir.path());
 }
 
+/// Shorter bills (`--inpatient-lines`): every inpatient stay has between 5 and 8 fee
+/// lines, and the month still gives exactly its expected results; a range outside
+/// 5..=10000 is a usage error.
+#[test]
+fn a_month_of_shorter_bills_gives_exactly_its_expected_results() {
+    let dir = tempfile::tempdir().unwrap();
+    yidi()
+        .args(["generate", "--scale", "tiny", "--inpatient-lines", "5-8"])
+        .args(["--seed", "3", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let month = dir.path().join("2026-10");
+    let mut lines: BTreeMap<(PathBuf, String), usize> = BTreeMap::new();
+    let mut inpatient: BTreeMap<(PathBuf, String), bool> = BTreeMap::new();
+    for hospital in std::fs::read_dir(month.join("exports")).unwrap() {
+        let hospital = hospital.unwrap().path();
+        for row in projected(&hospital.join("feedetail.csv"), &["setl_id"]) {
+            *lines.entry((hospital.clone(), row[0].clone())).or_default() += 1;
+        }
+        for row in projected(&hospital.join("setlinfo.csv"), &["setl_id", "med_type"]) {
+            let stay = matches!(row[1].as_str(), "21" | "22" | "23" | "24");
+            inpatient.insert((hospital.clone(), row[0].clone()), stay);
+        }
+    }
+    let stays: Vec<usize> = lines
+        .iter()
+        .filter(|(key, _)| inpatient.get(*key) == Some(&true))
+        .map(|(_, &n)| n)
+        .collect();
+    assert!(!stays.is_empty());
+    // A planted anomaly may drop or copy a line.
+    assert!(stays.iter().all(|n| (4..=9).contains(n)), "{stays:?}");
+    assert_run_gives_expected(dir.path());
+    for bad in ["4-8", "8-5", "5", "a-b", "5-10001"] {
+        yidi()
+            .args(["generate", "--inpatient-lines", bad, "--out"])
+            .arg(dir.path().join("bad"))
+            .assert()
+            .code(2);
+    }
+}
+
 /// Runs `<dir>/2026-10` and compares its results with `<dir>/2026-10.expected`.
 fn assert_run_gives_expected(dir: &Path) {
     let month = dir.join("2026-10");

@@ -135,7 +135,15 @@ pub fn csv_records(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
 
 /// The rows of an output CSV file (BOM dropped), each a map from column to value.
 pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
+    // Exports may be GBK (a generated month writes some so).
+    let bytes = std::fs::read(path).unwrap();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(e.as_bytes())
+            .expect("UTF-8 or GB18030")
+            .into_owned(),
+    };
     let (header, records) = csv_records(text.trim_start_matches('\u{feff}'));
     records
         .into_iter()

@@ -42,14 +42,10 @@ fn advise_dir(dir: &Path) -> usize {
         .count()
 }
 
-/// Whether the kernel took the advice.
+/// Whether the kernel took the advice (the whole file will be read).
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
 fn will_need(file: &std::fs::File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: the descriptor is open for the whole call (`file` is borrowed); the call reads
-    // no memory of ours, it only tells the kernel which pages will be read.
-    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) == 0 }
+    rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::WillNeed).is_ok()
 }
 
 #[cfg(not(target_os = "linux"))]

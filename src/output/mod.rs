@@ -1,6 +1,7 @@
 //! Everything a run writes: tables (CSV and Parquet), rejects, the manifest, all staged and
 //! moved into place at the end.
 
+pub mod disk;
 pub mod history;
 pub mod key_ranges;
 pub mod manifest;

@@ -133,7 +133,8 @@ pub fn csv_records(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
     (header, records)
 }
 
-/// The rows of an output CSV file (BOM dropped), each a map from column to value.
+/// The rows of a CSV file (an output, or an export in UTF-8 or GBK; BOM dropped), each a
+/// map from column to value.
 pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
     // Exports may be GBK (a generated month writes some so).
     let bytes = std::fs::read(path).unwrap();

@@ -14,6 +14,13 @@ use std::path::Path;
 /// What a month's staging takes, at most about, of the month's bytes (one in three).
 const STAGING_SHARE: u64 = 3;
 
+/// The warning for the month in `month_dir` staged under `out` (an existing directory),
+/// when its disk has less free than the staging is expected to take.
+pub fn check_room(out: &Path, month_dir: &Path) -> Option<String> {
+    let free = free_bytes(out)?;
+    room_warning(out, month_bytes(month_dir), free)
+}
+
 /// The bytes of every file under `dir` (those that cannot be read count nothing: reading
 /// the month reports them).
 pub fn month_bytes(dir: &Path) -> u64 {

@@ -201,11 +201,8 @@ pub fn run(options: &Options, progress: &Progress) -> anyhow::Result<Outcome> {
     }
     let staging = Staging::new(&options.out_root, &month_options.month)?;
     let dir = staging.path();
-    if let Some(free) = output::disk::free_bytes(dir) {
-        let month = output::disk::month_bytes(&month_options.month_dir);
-        if let Some(warning) = output::disk::room_warning(&options.out_root, month, free) {
-            progress.message(&warning);
-        }
+    if let Some(warning) = output::disk::check_room(&options.out_root, &month_options.month_dir) {
+        progress.message(&warning);
     }
     // Each hospital's rows, and the filings, go to their insured province's part as they
     // are read.

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::ingest::{self, MonthOptions, Slice, Table};
 use crate::ledger;
+use crate::output::disk;
 use crate::partition;
 use crate::progress::Progress;
 
@@ -52,6 +53,11 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
         .join(slice_name(slice.index, slice.count));
     let step = StepDir::new(&target)?;
     let dir = step.path().to_owned();
+    // Every slice's parts go to the one stage: it takes what a run's staging would.
+    if let Some(warning) = crate::output::disk::check_room(&options.stage, &month_options.month_dir)
+    {
+        progress.message(&warning);
+    }
     // A stage is for other machines: nothing held in memory.
     let mut spill = partition::Spill::new(&dir, month_options.budget, false)?;
     let mut filing_spill = if slice.reads_common() {

@@ -54,8 +54,7 @@ pub fn split(options: &Options, progress: &Progress) -> anyhow::Result<PathBuf> 
     let step = StepDir::new(&target)?;
     let dir = step.path().to_owned();
     // Every slice's parts go to the one stage: it takes what a run's staging would.
-    if let Some(warning) = crate::output::disk::check_room(&options.stage, &month_options.month_dir)
-    {
+    if let Some(warning) = disk::check_room(&options.stage, &month_options.month_dir) {
         progress.message(&warning);
     }
     // A stage is for other machines: nothing held in memory.

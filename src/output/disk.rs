@@ -3,7 +3,7 @@
 //! A run stages its results beside the target (see [`super::staging`]): the typed
 //! `inputs/`, the filing registry's parts, the settlements' ranges and the tables. They
 //! took 0.27 of the month's bytes on a province month (3.2 GB), 0.31 on a month of shorter
-//! bills (1.8 GB) and 0.32 at their peak on the national month (49 GB: 15.5 GB). A disk
+//! bills (1.8 GB) and 0.31 at their peak on the national month (50 GiB: 15.5 GiB). A disk
 //! that fills stops the run with an output error (exit 4) after all the work before it —
 //! on the national month, minutes of it — so a run warns at once when the disk has less
 //! free than a third of the month's size. It is a warning: the share is an estimate, and

@@ -225,11 +225,7 @@ impl Progress {
                     figures.push_str(&format!(", cpu {:.1}×", cpu / s));
                 }
                 if let Some(mib) = peak_mib {
-                    if mib < 1024 {
-                        figures.push_str(&format!(", peak {mib} MiB"));
-                    } else {
-                        figures.push_str(&format!(", peak {:.1} GiB", mib as f64 / 1024.0));
-                    }
+                    figures.push_str(&format!(", peak {}", size(mib << 20)));
                 }
                 let _ = writeln!(err, "yidi: {stage}: {clean} ({figures})");
             }
@@ -255,5 +251,15 @@ impl Stage<'_> {
         }
         self.progress
             .record_with_cpu(self.name, seconds, cpu, summary);
+    }
+}
+
+/// Bytes for people, as the stage lines give memory: MiB below a GiB, GiB with a decimal.
+pub fn size(bytes: u64) -> String {
+    let mib = bytes as f64 / f64::from(1 << 20);
+    if mib < 1024.0 {
+        format!("{mib:.0} MiB")
+    } else {
+        format!("{:.1} GiB", mib / 1024.0)
     }
 }

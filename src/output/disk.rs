@@ -11,6 +11,8 @@
 
 use std::path::Path;
 
+use crate::progress::size;
+
 /// What a month's staging takes, at most about, of the month's bytes (one in three).
 const STAGING_SHARE: u64 = 3;
 
@@ -65,16 +67,6 @@ pub fn room_warning(out: &Path, month: u64, free: u64) -> Option<String> {
             size(needed)
         )
     })
-}
-
-/// Bytes for people, as the stage lines give memory: MiB below a GiB, GiB with a decimal.
-fn size(bytes: u64) -> String {
-    let mib = bytes as f64 / f64::from(1 << 20);
-    if mib < 1024.0 {
-        format!("{mib:.0} MiB")
-    } else {
-        format!("{:.1} GiB", mib / 1024.0)
-    }
 }
 
 #[cfg(test)]

@@ -326,6 +326,7 @@ pub fn finish_month(
     add_decision_rejects(&mut month, std::mem::take(&mut checked.ledger.rejects));
     let write = progress.stage("write", 0, "files");
     let mut settlements = std::mem::replace(&mut checked.settlements, KeyRanges::held());
+    let settlement_rows = settlements.rows();
     let SettlementsHead { head, taken } = settlements_head(dir, &mut settlements)?;
     let checked = checked;
     // The settlements, the other tables and the reports are independent: written side by
@@ -335,7 +336,7 @@ pub fn finish_month(
         || {
             rayon::join(
                 || write_tables(dir, &checked, &month, month_options),
-                || write_reports(dir, &checked, &head, &month, month_options),
+                || write_reports(dir, &checked, &head, settlement_rows, &month, month_options),
             )
         },
     );

@@ -69,11 +69,13 @@ fn ledger_view(update: &ledger_update::Update, options: &MonthOptions) -> report
     view
 }
 
-/// `report.html` and `report.xlsx` (with the first rows of the settlements, `head`).
+/// `report.html` and `report.xlsx` (with the first rows of the settlements, `head`, of
+/// `settlement_rows` in all).
 pub(super) fn write_reports(
     dir: &Path,
     checked: &Checked,
     head: &DataFrame,
+    settlement_rows: usize,
     month: &Month,
     options: &MonthOptions,
 ) -> Result<Vec<OutputFile>, crate::error::OutputError> {
@@ -116,7 +118,7 @@ pub(super) fn write_reports(
             name: "settlements",
             frame: head,
             scale: &clearing::settlements_scale,
-            rows: checked.settlements.rows(),
+            rows: settlement_rows,
         },
     ];
     for (name, frame) in &checked.clearing {

@@ -172,15 +172,63 @@ fn the_reports_are_self_contained_and_masked() {
             files.push(path);
         }
     }
-    for path in files {
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+    let mut texts: Vec<(String, String)> = files
+        .iter()
+        .map(|path| {
+            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            (path.display().to_string(), text)
+        })
+        .collect();
+    texts.extend(crate::util::xlsx_sheets(&dir.join("report.xlsx")));
+    for (name, text) in texts {
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
-            assert!(
-                !text.contains(secret.as_str()),
-                "{} shows {secret}",
-                path.display()
-            );
+            assert!(!text.contains(secret.as_str()), "{name} shows {secret}");
         }
+    }
+}
+
+/// The workbook has a sheet for each table of SPEC §9, in the tables' order, holding its
+/// rows (a header row, then the table's): the settlements' sheet too, whose rows are taken
+/// ahead of the table's writing.
+#[test]
+fn the_workbook_holds_every_tables_rows() {
+    let out = tempfile::tempdir().unwrap();
+    run(out.path());
+    let dir = out.path().join(SAMPLE_MONTH);
+    let sheets = crate::util::xlsx_sheets(&dir.join("report.xlsx"));
+    let tables = [
+        "findings",
+        "settlements",
+        "clearing_by_area",
+        "clearing_by_province",
+        "province_net",
+        "problems_by_hospital",
+        "ledger",
+        "ledger_events",
+        "releases_by_area",
+        "releases_by_province",
+        "rejects",
+    ];
+    let names: Vec<&str> = sheets.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.len(), tables.len(), "{names:?}");
+    for ((name, xml), table) in sheets.iter().zip(tables) {
+        assert!(name.ends_with(&format!(" {table}")), "{name} for {table}");
+        let rows = csv_rows(&dir.join(format!("{table}.csv")));
+        assert_eq!(
+            xml.matches("<row ").count(),
+            rows.len() + 1,
+            "the sheet {name} holds the header and the {} rows of {table}.csv",
+            rows.len()
+        );
+    }
+    let settlements = csv_rows(&dir.join("settlements.csv"));
+    assert!(settlements.len() > 20, "the sample has its settlements");
+    for row in &settlements {
+        assert!(
+            sheets[1].1.contains(&format!("<t>{}</t>", row["setl_id"])),
+            "the settlements' sheet shows {}",
+            row["setl_id"]
+        );
     }
 }
 

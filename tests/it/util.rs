@@ -187,3 +187,28 @@ pub fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// The sheets of a workbook in their order: each sheet's name and its XML.
+pub fn xlsx_sheets(path: &Path) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut text = |name: &str| {
+        let mut xml = String::new();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        xml
+    };
+    let workbook = text("xl/workbook.xml");
+    let names: Vec<String> = workbook
+        .split("<sheet name=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect();
+    (1..=names.len())
+        .zip(names)
+        .map(|(n, name)| (name, text(&format!("xl/worksheets/sheet{n}.xml"))))
+        .collect()
+}

@@ -20,7 +20,7 @@ use crate::mask;
 use crate::units;
 
 /// The decimal scale of a fixed-point (scaled integer) column, `None` for other columns.
-pub type ScaleOf<'a> = &'a dyn Fn(&str) -> Option<u32>;
+pub type ScaleOf<'a> = &'a (dyn Fn(&str) -> Option<u32> + Sync);
 
 /// One written file, as the manifest records it.
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]

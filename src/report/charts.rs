@@ -137,10 +137,11 @@ pub fn matrix(
     };
     let max = cells.values().map(|v| v.abs()).max().unwrap_or(1).max(1) as f64;
     let wan = |fen: i64| {
-        // 万元 with no decimals: a cell is a glance, the tooltip the figure.
+        // 万元 with no decimals: a cell is a glance, the tooltip the figure. (HTML text:
+        // the `<` escaped.)
         let yuan_wan = (fen as f64 / 1_000_000.0).round() as i64;
         if yuan_wan == 0 && fen != 0 {
-            if fen < 0 { "−<1" } else { "<1" }.to_owned()
+            if fen < 0 { "−&lt;1" } else { "&lt;1" }.to_owned()
         } else {
             let sign = if yuan_wan < 0 { "−" } else { "" };
             format!("{sign}{}", count(yuan_wan.unsigned_abs()))
@@ -210,5 +211,26 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000), "1,000");
         assert_eq!(count(13_825_464), "13,825,464");
+    }
+
+    /// A cell under half a 万元 shows `<1`, escaped as HTML text; the tooltip has the 元.
+    #[test]
+    fn a_small_cell_of_the_matrix_is_escaped_text() {
+        let cells = BTreeMap::from([
+            (("36".to_owned(), "44".to_owned()), 84_007_800),
+            (("43".to_owned(), "44".to_owned()), 75_600),
+            (("44".to_owned(), "43".to_owned()), -23_503),
+        ]);
+        let html = matrix(&cells, &|code| format!("省{code}"), "参保\\就医", "合计");
+        assert!(
+            html.contains("title=\"省43 → 省44: 756.00 元\">&lt;1</td>"),
+            "{html}"
+        );
+        assert!(html.contains(">−&lt;1</td>"), "{html}");
+        assert!(
+            html.contains("title=\"省36 → 省44: 840,078.00 元\">84</td>"),
+            "{html}"
+        );
+        assert!(!html.contains("><1<") && !html.contains("−<1"), "{html}");
     }
 }

@@ -387,7 +387,11 @@ fn problems_section(page: &Page) -> String {
                 .unwrap_or_default();
             vec![
                 esc(code),
-                esc(&page.hospital_names.get(*code).cloned().unwrap_or_default()),
+                // A hospital missing from the registry (HOS001) has no name there.
+                esc(page.hospital_names.get(*code).map_or_else(
+                    || t("（不在定点名单）", "(not in the registry)"),
+                    String::as_str,
+                )),
                 main,
                 count(v.findings),
                 format_money(v.held),

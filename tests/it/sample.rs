@@ -155,6 +155,10 @@ fn the_reports_are_self_contained_and_masked() {
         html.contains("FIL001") && html.contains("需要备案的异地结算"),
         "rules explained"
     );
+    assert!(
+        html.contains("<td>H44010000009</td><td>（不在定点名单）</td>"),
+        "the hospital missing from the registry (HOS001) is said to be"
+    );
     let xlsx = std::fs::read(dir.join("report.xlsx")).unwrap();
     assert!(xlsx.starts_with(b"PK"), "an xlsx is a zip");
     // Personal data never leaves unmasked: the sample's names and ids appear nowhere.

@@ -131,6 +131,12 @@ pub fn write(path: &Path, sheets: &[Sheet]) -> Result<(), OutputError> {
         money: Format::new().set_num_format("#,##0.00"),
         grouped: Format::new().set_num_format("#,##0"),
     };
+    // The sheets share the workbook's table of formats; a format first met by two sheets
+    // at once could be given two indices (rust_xlsxwriter adds it after a failed look-up,
+    // without looking again), so each is added before the sheets are filled.
+    for format in [&formats.header, &formats.money, &formats.grouped] {
+        workbook.register_format(format);
+    }
     for sheet in sheets {
         let title = format!("{} {}", labels::table_zh(sheet.name), sheet.name);
         workbook
@@ -241,5 +247,81 @@ mod tests {
         let cut = excel_text(&wide);
         assert!(cut.encode_utf16().count() <= EXCEL_MAX_UNITS);
         assert!(cut.ends_with("😀…"));
+    }
+
+    /// Sheets filled side by side share one table of formats: in every sheet, a money
+    /// cell's style is the `#,##0.00` number format and a count's `#,##0`; a sheet cut at
+    /// [`MAX_ROWS`] is named in the notes sheet.
+    #[test]
+    fn sheets_filled_side_by_side_share_their_formats() {
+        use std::io::Read;
+        let frame = df!(
+            "code" => ["A", "B", "C"],
+            "amount" => [1234i64, -5, 100_000],
+            "setl_cnt" => [1i64, 2, 3_000],
+        )
+        .unwrap();
+        let scale = |name: &str| (name == "amount").then_some(2);
+        let names = ["findings", "settlements", "clearing_by_area", "ledger"];
+        let mut sheets: Vec<Sheet> = names
+            .iter()
+            .map(|name| Sheet::of(name, &frame, &scale))
+            .collect();
+        sheets[1].rows = MAX_ROWS + 1;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xlsx");
+        write(&path, &sheets).unwrap();
+
+        let mut archive = ::zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut text = |name: &str| {
+            let mut xml = String::new();
+            let mut file = archive.by_name(name).unwrap();
+            file.read_to_string(&mut xml).unwrap();
+            xml
+        };
+        let styles = text("xl/styles.xml");
+        // Each cell style (`<xf>` in `cellXfs`, by position) and its number format's code.
+        let number_formats: Vec<(String, String)> = styles
+            .split("<numFmt ")
+            .skip(1)
+            .map(|rest| {
+                let id = rest.split("numFmtId=\"").nth(1).unwrap();
+                let code = rest.split("formatCode=\"").nth(1).unwrap();
+                let field = |s: &str| s[..s.find('"').unwrap()].to_owned();
+                (field(id), field(code))
+            })
+            .collect();
+        let xfs = styles.split("<cellXfs").nth(1).unwrap();
+        let xfs = &xfs[..xfs.find("</cellXfs>").unwrap()];
+        let style_code = |s: usize| {
+            let xf = xfs.split("<xf ").nth(s + 1).unwrap();
+            let id = xf.split("numFmtId=\"").nth(1).unwrap();
+            let id = &id[..id.find('"').unwrap()];
+            number_formats
+                .iter()
+                .find(|(known, _)| known == id)
+                .map(|(_, code)| code.clone())
+                .unwrap_or_default()
+        };
+        for n in 1..=names.len() {
+            let sheet = text(&format!("xl/worksheets/sheet{n}.xml"));
+            for (column, code) in [("B", "#,##0.00"), ("C", "#,##0")] {
+                for row in 2..=4 {
+                    let cell = format!("<c r=\"{column}{row}\" s=\"");
+                    let at = sheet.find(&cell).unwrap_or_else(|| panic!("{cell} in {n}"));
+                    let s = &sheet[at + cell.len()..];
+                    let s: usize = s[..s.find('"').unwrap()].parse().unwrap();
+                    assert_eq!(style_code(s), code, "sheet {n}, {column}{row}");
+                }
+            }
+        }
+        // The notes sheet (a sheet of the workbook's shared strings) after the tables'.
+        let workbook = text("xl/workbook.xml");
+        assert_eq!(workbook.matches("<sheet ").count(), names.len() + 1);
+        let notes = text("xl/sharedStrings.xml");
+        assert!(
+            notes.contains("settlements: 100001 rows, the first 3 shown"),
+            "{notes}"
+        );
     }
 }

@@ -224,8 +224,13 @@ fn fill(
             .map_err(|e| sheet_error(path, e))?;
         }
     }
+    // In Chinese and in English, as the sheets' names and headers are.
     Ok((rows < *total).then(|| {
-        format!("{name}: {total} rows, the first {rows} shown; the CSV and Parquet tables hold all")
+        format!(
+            "{} {name}：共 {total} 行，只显示前 {rows} 行，全部数据见 CSV 与 Parquet 表。\
+             ({name}: {total} rows, the first {rows} shown; the CSV and Parquet tables hold all.)",
+            labels::table_zh(name)
+        )
     }))
 }
 
@@ -320,7 +325,10 @@ mod tests {
         assert_eq!(workbook.matches("<sheet ").count(), names.len() + 1);
         let notes = text("xl/sharedStrings.xml");
         assert!(
-            notes.contains("settlements: 100001 rows, the first 3 shown"),
+            notes.contains(
+                "结算清算状态 settlements：共 100001 行，只显示前 3 行，全部数据见 CSV 与 Parquet 表。\
+                 (settlements: 100001 rows, the first 3 shown; the CSV and Parquet tables hold all.)"
+            ),
             "{notes}"
         );
     }

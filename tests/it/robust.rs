@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::util::{SAMPLE_MONTH, TempMonth, csv_rows, manifest, yidi};
+use crate::util::{RESULT_TABLES, SAMPLE_MONTH, TempMonth, csv_rows, manifest, yidi};
 
 /// Runs the month into `out`, expecting `code`.
 fn run(month: &std::path::Path, out: &std::path::Path, extra: &[&str], code: i32) {
@@ -19,16 +19,6 @@ fn run(month: &std::path::Path, out: &std::path::Path, extra: &[&str], code: i32
         .assert()
         .code(code);
 }
-
-/// The result tables that must not depend on a set-aside directory.
-const RESULT_TABLES: [&str; 6] = [
-    "findings",
-    "settlements",
-    "clearing_by_area",
-    "clearing_by_province",
-    "province_net",
-    "problems_by_hospital",
-];
 
 /// A directory set aside leaves the month exactly as though it were absent, and every one
 /// of its rows is a reject; the manifest lists it and the run exits 6.
@@ -41,6 +31,7 @@ fn assert_set_aside(month: &TempMonth, hospital: &str, why: &str) {
     let without_out = month.tmp.path().join("without-out");
     run(&without, &without_out, &[], 0);
     let damaged = damaged_out.join(SAMPLE_MONTH);
+    // The result tables must not depend on a set-aside directory.
     for table in RESULT_TABLES {
         for ext in ["csv", "parquet"] {
             let name = format!("{table}.{ext}");

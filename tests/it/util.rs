@@ -10,6 +10,16 @@ use yidi::progress::Progress;
 
 pub const SAMPLE_MONTH: &str = "2026-10";
 
+/// SPEC §9's result tables of a month, in its order (the ledger's of §13 and `rejects` aside).
+pub const RESULT_TABLES: [&str; 6] = [
+    "findings",
+    "settlements",
+    "clearing_by_area",
+    "clearing_by_province",
+    "province_net",
+    "problems_by_hospital",
+];
+
 pub fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample_data")

@@ -8,6 +8,7 @@
 
 mod columns;
 mod csv_path;
+mod keys;
 mod plain;
 mod row;
 

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 
 use super::columns::{Building, Columns};
+use super::keys::SeenKeys;
 use super::{MAX_VALUE_CHARS, Parsed, Record, RowRules};
 use crate::config::CodeMaps;
 use crate::error::InputError;
@@ -29,16 +30,14 @@ pub struct RowParser<'a> {
     read: u64,
     rejects: Vec<Reject>,
     rejected_setl_ids: Vec<String>,
-    /// The text of each key seen (fields joined by 0x1F), with its first line. A key of up
-    /// to 24 bytes is stored inline: no allocation a row for the fee lines' keys.
-    seen_keys: PlHashMap<PlSmallStr, u64>,
+    /// The keys seen, with their first lines.
+    seen_keys: SeenKeys,
     /// Header positions of the unique key's columns.
     key_positions: Vec<usize>,
     /// Spec indices of the area columns, in the file's column order.
     area_indices: Vec<usize>,
     /// Spec index of `setl_id`, where fee lines must link to a settlement.
     setl_id_index: Option<usize>,
-    key_buffer: String,
     /// The last fee line's `setl_id` that named an accepted settlement: a settlement's lines
     /// come together, so most lines skip the lookup.
     last_linked: String,
@@ -109,11 +108,10 @@ impl<'a> RowParser<'a> {
             read: 0,
             rejects: Vec::new(),
             rejected_setl_ids: Vec::new(),
-            seen_keys: PlHashMap::default(),
+            seen_keys: SeenKeys::default(),
             key_positions,
             area_indices,
             setl_id_index,
-            key_buffer: String::new(),
             last_linked: String::new(),
             all_decodable: false,
             nul_free: false,
@@ -271,27 +269,22 @@ impl<'a> RowParser<'a> {
         }
         // The key's text: strict decoding maps distinct bytes to distinct text, so equal
         // text is equal bytes. A key that does not decode is no key.
-        let mut key = std::mem::take(&mut self.key_buffer);
-        key.clear();
-        for (n, &pos) in self.key_positions.iter().enumerate() {
-            let Some(text) = record.text(pos, self.encoding) else {
-                self.key_buffer = key;
-                return None;
-            };
-            if n > 0 {
-                key.push('\x1F');
+        let text = |pos: usize| record.text(pos, self.encoding);
+        match self.key_positions[..] {
+            // The fee lines' key, on every line: no allocation.
+            [first, second] => {
+                let (first, second) = (text(first)?, text(second)?);
+                self.seen_keys.first_line(&[&first, &second], line)
             }
-            key.push_str(&text);
+            ref positions => {
+                let texts: Vec<Cow<'_, str>> = positions
+                    .iter()
+                    .map(|&pos| text(pos))
+                    .collect::<Option<_>>()?;
+                let texts: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+                self.seen_keys.first_line(&texts, line)
+            }
         }
-        let first = match self.seen_keys.get(key.as_str()) {
-            Some(&first) => Some(first),
-            None => {
-                self.seen_keys.insert(PlSmallStr::from_str(&key), line);
-                None
-            }
-        };
-        self.key_buffer = key;
-        first
     }
 
     /// Checks one field and places its value in its column.

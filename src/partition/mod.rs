@@ -117,43 +117,84 @@ pub fn settlement_parts(setlinfo: &DataFrame) -> Vec<PlSmallStr> {
         .collect()
 }
 
-/// The part of each fee line: that of the first settlement row with its `setl_id`.
-fn fee_line_parts(
-    setlinfo: &DataFrame,
-    parts: &[PlSmallStr],
-    feedetail: &DataFrame,
-) -> Vec<PlSmallStr> {
+/// The settlement row each fee line follows (an index into `setlinfo`): the first with its
+/// `setl_id`.
+fn fee_line_settlements(setlinfo: &DataFrame, feedetail: &DataFrame) -> Vec<u32> {
     let ids = setlinfo
         .column("setl_id")
         .and_then(|c| c.str().cloned())
         .expect("setl_id");
-    let mut part_of: PlHashMap<&str, &PlSmallStr> = PlHashMap::with_capacity(parts.len());
-    for (id, part) in ids.iter().zip(parts) {
-        part_of.entry(id.unwrap_or_default()).or_insert(part);
+    let mut first: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
+    for (row, id) in ids.iter().enumerate() {
+        first.entry(id.unwrap_or_default()).or_insert(row as u32);
     }
     let lines = feedetail
         .column("setl_id")
         .and_then(|c| c.str().cloned())
         .expect("setl_id");
-    // Every accepted fee line names an accepted settlement (SPEC §3); the fallback only
-    // keeps a line of a malformed frame from being lost. A settlement's lines come
-    // together: most lines take the last line's part without a lookup.
-    let fallback = parts.first().cloned().unwrap_or_default();
-    let mut last: Option<(&str, &PlSmallStr)> = None;
+    // Every accepted fee line names an accepted settlement (SPEC §3); the fallback (the
+    // first row) only keeps a line of a malformed frame from being lost. A settlement's
+    // lines come together: most lines take the last line's row without a lookup.
+    let mut last: Option<(&str, u32)> = None;
     lines
         .iter()
         .map(|id| {
             let id = id.unwrap_or_default();
             match last {
-                Some((previous, part)) if previous == id => part.clone(),
+                Some((previous, row)) if previous == id => row,
                 _ => {
-                    let part = part_of.get(id).copied().unwrap_or(&fallback);
-                    last = Some((id, part));
-                    part.clone()
+                    let row = first.get(id).copied().unwrap_or(0);
+                    last = Some((id, row));
+                    row
                 }
             }
         })
         .collect()
+}
+
+/// Each row's part, as an index into the parts' names (a month has a few dozen).
+#[derive(Default)]
+pub struct RowParts {
+    names: Vec<PlSmallStr>,
+    rows: Vec<u32>,
+    /// The last name looked up, and its index.
+    last: Option<u32>,
+}
+
+impl RowParts {
+    /// The parts of rows given by name.
+    pub fn of_names(parts: &[PlSmallStr]) -> RowParts {
+        let mut routed = RowParts::default();
+        routed.rows.reserve(parts.len());
+        for part in parts {
+            let id = routed.id(part);
+            routed.rows.push(id);
+        }
+        routed
+    }
+
+    /// The index of a part's name, added when new. Rows of one part often come together:
+    /// the last one is tried first, then the few seen so far.
+    fn id(&mut self, name: &str) -> u32 {
+        // A part's name is short (a province's two digits): compared byte by byte in
+        // line, not by a call to `memcmp` for each of a month's millions of rows.
+        let same =
+            |a: &str| a.len() == name.len() && a.bytes().zip(name.bytes()).all(|(x, y)| x == y);
+        if let Some(last) = self.last
+            && same(&self.names[last as usize])
+        {
+            return last;
+        }
+        let id = match self.names.iter().position(|n| same(n)) {
+            Some(k) => k as u32,
+            None => {
+                self.names.push(PlSmallStr::from_str(name));
+                (self.names.len() - 1) as u32
+            }
+        };
+        self.last = Some(id);
+        id
+    }
 }
 
 /// The rows of `frame` of each part, in their order; the parts sorted by name, each
@@ -162,27 +203,22 @@ pub fn split(
     frame: &DataFrame,
     parts: &[PlSmallStr],
 ) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
+    split_routed(frame, &RowParts::of_names(parts))
+}
+
+/// [`split`], each row's part given by its index.
+fn split_routed(frame: &DataFrame, parts: &RowParts) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
     use rayon::prelude::*;
-    // A month has a few dozen parts, and rows of one part often come together: the last
-    // row's part is tried first, then the few seen so far.
-    // A part's name is short (a province's two digits): compared byte by byte in line,
-    // not by a call to `memcmp` for each of a month's millions of rows.
-    let same =
-        |a: &str, b: &str| a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y);
-    let mut rows: Vec<(&PlSmallStr, Vec<IdxSize>)> = Vec::new();
-    let mut last = usize::MAX;
-    for (i, part) in parts.iter().enumerate() {
-        if rows.get(last).is_none_or(|(name, _)| !same(name, part)) {
-            last = match rows.iter().position(|(name, _)| same(name, part)) {
-                Some(k) => k,
-                None => {
-                    rows.push((part, Vec::new()));
-                    rows.len() - 1
-                }
-            };
-        }
-        rows[last].1.push(i as IdxSize);
+    let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.names.len()];
+    for (i, &part) in parts.rows.iter().enumerate() {
+        rows[part as usize].push(i as IdxSize);
     }
+    let mut rows: Vec<(&PlSmallStr, Vec<IdxSize>)> = parts
+        .names
+        .iter()
+        .zip(rows)
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
     if rows.len() == 1 {
         return Ok(vec![(rows[0].0.clone(), frame.clone())]);
     }
@@ -228,19 +264,39 @@ impl Spill {
     /// the budget's waiting bytes, the largest) are written side by side.
     pub fn push(&mut self, batch: Vec<HospitalRows>) -> Result<(), OutputError> {
         use rayon::prelude::*;
-        let assigned: Vec<(Vec<PlSmallStr>, Vec<PlSmallStr>)> = batch
+        let assigned: Vec<(Vec<PlSmallStr>, Vec<u32>)> = batch
             .par_iter()
             .map(|rows| {
                 let parts = settlement_parts(&rows.setlinfo);
-                let line_parts = fee_line_parts(&rows.setlinfo, &parts, &rows.feedetail);
-                (parts, line_parts)
+                let lines = fee_line_settlements(&rows.setlinfo, &rows.feedetail);
+                (parts, lines)
             })
             .collect();
-        let (setl_parts, line_parts): (Vec<_>, Vec<_>) = assigned.into_iter().unzip();
+        // Each row's part as an index into the batch's parts: a fee line takes its
+        // settlement's.
+        let (mut setl_parts, mut line_parts) = (RowParts::default(), RowParts::default());
+        for (parts, lines) in assigned {
+            let first = setl_parts.rows.len();
+            for part in &parts {
+                let id = setl_parts.id(part);
+                setl_parts.rows.push(id);
+            }
+            let of_hospital = &setl_parts.rows[first..];
+            let fallback = match of_hospital.first() {
+                Some(&id) => id,
+                None => setl_parts.id(""),
+            };
+            let of_hospital = &setl_parts.rows[first..];
+            line_parts.rows.extend(
+                lines
+                    .iter()
+                    .map(|&row| of_hospital.get(row as usize).copied().unwrap_or(fallback)),
+            );
+        }
+        line_parts.names = setl_parts.names.clone();
         for rows in &batch {
             count_codes(&rows.setlinfo, &mut self.by_hospital);
         }
-        let (setl_parts, line_parts) = (setl_parts.concat(), line_parts.concat());
         // The batch as one frame a table: the hospitals' chunks side by side, not copied.
         let (mut setlinfo, mut feedetail) = (Vec::new(), Vec::new());
         for rows in batch {
@@ -267,8 +323,8 @@ impl Spill {
         let setlinfo = stacked(setlinfo, TABLES[0]).map_err(err(0))?;
         let feedetail = stacked(feedetail, TABLES[1]).map_err(err(1))?;
         let (setl_pieces, line_pieces) = rayon::join(
-            || split(&setlinfo, &setl_parts).map_err(err(0)),
-            || split(&feedetail, &line_parts).map_err(err(1)),
+            || split_routed(&setlinfo, &setl_parts).map_err(err(0)),
+            || split_routed(&feedetail, &line_parts).map_err(err(1)),
         );
         drop((setlinfo, feedetail));
         for (k, pieces) in [setl_pieces?, line_pieces?].into_iter().enumerate() {

@@ -61,7 +61,10 @@ fn fee_lines_follow_their_settlement_and_frames_split_in_order() {
         ],
     )
     .unwrap();
-    let line_parts = fee_line_parts(&frame, &parts, &lines);
+    let line_parts: Vec<PlSmallStr> = fee_line_settlements(&frame, &lines)
+        .into_iter()
+        .map(|row| parts[row as usize].clone())
+        .collect();
     let pieces = split(&lines, &line_parts).unwrap();
     let lines_of = |part: &str| -> Vec<i64> {
         let (_, frame) = pieces.iter().find(|(p, _)| p == part).unwrap();

@@ -44,9 +44,17 @@ fn pack(text: &str) -> Option<u128> {
 }
 
 impl SeenKeys {
-    /// Room for about `rows` keys of any shape.
-    pub(super) fn reserve(&mut self, rows: usize) {
-        self.joined.reserve(rows);
+    /// Room for the keys of about `rows` rows, of `columns` columns each.
+    pub(super) fn reserve(&mut self, rows: usize, columns: usize) {
+        match columns {
+            // Groups of a few rows each (a settlement's fee lines: 9 to 21 in the months
+            // generated).
+            2 => {
+                self.groups.reserve(rows / 8);
+                self.listed.reserve(rows / 8);
+            }
+            _ => self.joined.reserve(rows),
+        }
     }
 
     /// Remembers a key of the columns' `fields`; the first line of an earlier row with the

@@ -123,7 +123,7 @@ impl<'a> RowParser<'a> {
     pub(super) fn make_room(&mut self, rows: usize) {
         self.columns = Columns::new(self.table.columns(), rows);
         if !self.rules.unique_key.is_empty() {
-            self.seen_keys.reserve(rows);
+            self.seen_keys.reserve(rows, self.key_positions.len());
         }
     }
 

@@ -154,7 +154,7 @@ fn fee_line_settlements(setlinfo: &DataFrame, feedetail: &DataFrame) -> Vec<u32>
 
 /// Each row's part, as an index into the parts' names (a month has a few dozen).
 #[derive(Default)]
-pub struct RowParts {
+struct RowParts {
     names: Vec<PlSmallStr>,
     rows: Vec<u32>,
     /// The last name looked up, and its index.
@@ -163,7 +163,7 @@ pub struct RowParts {
 
 impl RowParts {
     /// The parts of rows given by name.
-    pub fn of_names(parts: &[PlSmallStr]) -> RowParts {
+    fn of_names(parts: &[PlSmallStr]) -> RowParts {
         let mut routed = RowParts::default();
         routed.rows.reserve(parts.len());
         for part in parts {
@@ -281,16 +281,17 @@ impl Spill {
                 let id = setl_parts.id(part);
                 setl_parts.rows.push(id);
             }
-            let of_hospital = &setl_parts.rows[first..];
-            let fallback = match of_hospital.first() {
-                Some(&id) => id,
-                None => setl_parts.id(""),
+            // A hospital's fee lines with no settlement row to follow can only come of a
+            // malformed frame: they go to a part of no name rather than be lost.
+            let nameless = match setl_parts.rows.len() == first {
+                true => setl_parts.id(""),
+                false => 0,
             };
             let of_hospital = &setl_parts.rows[first..];
             line_parts.rows.extend(
                 lines
                     .iter()
-                    .map(|&row| of_hospital.get(row as usize).copied().unwrap_or(fallback)),
+                    .map(|&row| of_hospital.get(row as usize).copied().unwrap_or(nameless)),
             );
         }
         line_parts.names = setl_parts.names.clone();

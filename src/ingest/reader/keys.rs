@@ -27,6 +27,7 @@ pub(super) struct SeenKeys {
     hashed: PlHashMap<(u32, u128), u64>,
     /// The last first column's value, and its group.
     last: Option<(PlSmallStr, u32)>,
+    /// A joined key being looked up (kept for its room).
     buffer: String,
 }
 

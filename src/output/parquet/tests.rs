@@ -137,6 +137,55 @@ fn repeating_strings_are_written_as_a_dictionary() {
     }
 }
 
+/// A row group that opens with a long stay (300 serials in its first rows, where one
+/// value for two rows is not yet seen) still writes its serials as a dictionary when the
+/// whole group repeats them; a column whose first rows do not repeat at all stays plain.
+#[test]
+fn serials_after_a_long_stay_are_still_a_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.parquet");
+    let n = 4096;
+    let mut frame = fixture::frame(n);
+    let serial: Vec<String> = (0..n)
+        .map(|i| match i < 300 {
+            true => (i + 1).to_string(),
+            false => ((i - 300) % 10 + 1).to_string(),
+        })
+        .collect();
+    frame
+        .with_column(Column::new("feedetl_sn".into(), serial))
+        .unwrap();
+    let mut sink = ParquetSink::create(
+        &path,
+        &frame.clear(),
+        &fixture::scale,
+        ParquetCompression::Lz4Raw,
+        false,
+    )
+    .unwrap()
+    .with_group_rows(n);
+    sink.push(frame.clone()).unwrap();
+    sink.finish(dir.path()).unwrap();
+    let metadata =
+        polars_parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap()).unwrap();
+    assert_eq!(metadata.row_groups.len(), 1);
+    let dictionary = |name: &str| {
+        let group = &metadata.row_groups[0];
+        let chunk = group.columns_under_root_iter(name).unwrap().next().unwrap();
+        chunk.dictionary_page_offset().is_some()
+    };
+    assert!(dictionary("feedetl_sn"));
+    assert!(!dictionary("setl_id"));
+    let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    assert!(
+        back.column("feedetl_sn")
+            .unwrap()
+            .equals_missing(frame.column("feedetl_sn").unwrap())
+    );
+}
+
 /// A gathered frame's strings keep the whole buffers of the frame they were gathered
 /// from; once owned, only their own bytes, and the same values.
 #[test]

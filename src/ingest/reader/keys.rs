@@ -11,9 +11,11 @@
 
 use polars::prelude::*;
 
-/// A group's members compared one by one up to this many; later ones are also hashed.
+/// A group's members compared one by one up to this many; later ones (a stay of hundreds
+/// of lines) are hashed.
 const LISTED: usize = 32;
 
+/// The keys of one file's rows, with the first line of each.
 #[derive(Default)]
 pub(super) struct SeenKeys {
     /// Keys of any other shape: their columns' text joined by 0x1F.

@@ -89,6 +89,18 @@ fn a_dictionary_holds_each_value_once_in_first_order() {
     );
 }
 
+/// Whether each row group of the file at `path` holds column `name` as a dictionary.
+fn dictionaries(path: &Path, name: &str) -> Vec<bool> {
+    let metadata =
+        polars_parquet::read::read_metadata(&mut std::fs::File::open(path).unwrap()).unwrap();
+    metadata
+        .row_groups
+        .iter()
+        .map(|group| group.columns_under_root_iter(name).unwrap().next().unwrap())
+        .map(|chunk| chunk.dictionary_page_offset().is_some())
+        .collect()
+}
+
 /// A string column whose values repeat in a row group is written as a dictionary, one
 /// whose values do not, plain; both read back as they were.
 #[test]
@@ -108,18 +120,8 @@ fn repeating_strings_are_written_as_a_dictionary() {
         .unwrap();
     fixture::write(&frame, &path, false);
 
-    let metadata =
-        polars_parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap()).unwrap();
-    let dictionary = |name: &str| -> Vec<bool> {
-        let chunks = metadata
-            .row_groups
-            .iter()
-            .map(|group| group.columns_under_root_iter(name).unwrap().next().unwrap());
-        chunks
-            .map(|chunk| chunk.dictionary_page_offset().is_some())
-            .collect()
-    };
-    let groups = metadata.row_groups.len();
+    let dictionary = |name: &str| dictionaries(&path, name);
+    let groups = dictionary("setl_id").len();
     assert!(groups > 1);
     assert_eq!(dictionary("mdtrt_id"), vec![true; groups]);
     assert_eq!(dictionary("feedetl_sn"), vec![true; groups]);
@@ -166,16 +168,9 @@ fn serials_after_a_long_stay_are_still_a_dictionary() {
     .with_group_rows(n);
     sink.push(frame.clone()).unwrap();
     sink.finish(dir.path()).unwrap();
-    let metadata =
-        polars_parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap()).unwrap();
-    assert_eq!(metadata.row_groups.len(), 1);
-    let dictionary = |name: &str| {
-        let group = &metadata.row_groups[0];
-        let chunk = group.columns_under_root_iter(name).unwrap().next().unwrap();
-        chunk.dictionary_page_offset().is_some()
-    };
-    assert!(dictionary("feedetl_sn"));
-    assert!(!dictionary("setl_id"));
+    // One row group.
+    assert_eq!(dictionaries(&path, "feedetl_sn"), [true]);
+    assert_eq!(dictionaries(&path, "setl_id"), [false]);
     let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
         .finish()
         .unwrap();

@@ -23,6 +23,7 @@ use crate::output::OutputFile;
 use crate::output::parquet::{ParquetSink, owning_strings};
 
 mod filings;
+mod gather;
 mod held;
 mod read;
 pub use filings::{FILING_PARTS, FilingSpill, read_filings};
@@ -197,38 +198,13 @@ impl RowParts {
     }
 }
 
-/// The rows of `frame` of each part, in their order; the parts sorted by name, each
-/// gathered into one chunk (side by side).
+/// The rows of `frame` of each part, in their order; the parts sorted by name, each one
+/// chunk a column (a frame all of one part comes back as it is).
 pub fn split(
     frame: &DataFrame,
     parts: &[PlSmallStr],
 ) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
-    split_routed(frame, &RowParts::of_names(parts))
-}
-
-/// [`split`], each row's part given by its index.
-fn split_routed(frame: &DataFrame, parts: &RowParts) -> PolarsResult<Vec<(PlSmallStr, DataFrame)>> {
-    use rayon::prelude::*;
-    let mut rows: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.names.len()];
-    for (i, &part) in parts.rows.iter().enumerate() {
-        rows[part as usize].push(i as IdxSize);
-    }
-    let mut rows: Vec<(&PlSmallStr, Vec<IdxSize>)> = parts
-        .names
-        .iter()
-        .zip(rows)
-        .filter(|(_, rows)| !rows.is_empty())
-        .collect();
-    if rows.len() == 1 {
-        return Ok(vec![(rows[0].0.clone(), frame.clone())]);
-    }
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    rows.into_par_iter()
-        .map(|(part, rows)| {
-            let rows = IdxCa::from_vec(PlSmallStr::EMPTY, rows);
-            Ok((part.clone(), frame.take(&rows)?))
-        })
-        .collect()
+    gather::gather_routed(std::slice::from_ref(frame), &RowParts::of_names(parts))
 }
 
 fn part_path(root: &Path, table: Table, part: &str) -> PathBuf {
@@ -298,34 +274,18 @@ impl Spill {
         for rows in &batch {
             count_codes(&rows.setlinfo, &mut self.by_hospital);
         }
-        // The batch as one frame a table: the hospitals' chunks side by side, not copied.
+        // Each part's rows taken straight from the hospitals' frames, a column at a time.
         let (mut setlinfo, mut feedetail) = (Vec::new(), Vec::new());
         for rows in batch {
             setlinfo.push(rows.setlinfo);
             feedetail.push(rows.feedetail);
         }
-        let stacked = |frames: Vec<DataFrame>, table: Table| {
-            let mut frames = frames.into_iter();
-            let mut all = frames
-                .next()
-                .unwrap_or_else(|| crate::ingest::empty_hospital_frame(table));
-            for frame in frames {
-                all.vstack_mut_owned(frame)?;
-            }
-            // One chunk a column: a gather over a column of a chunk a hospital looks up
-            // each row's chunk first (in a profile of a province month, gathering the
-            // parts' rows from the stacked chunks was a sixth of the CPU time).
-            all.rechunk_mut_par();
-            Ok::<_, PolarsError>(all)
-        };
         let root = &self.root;
         let err =
             |k: usize| move |e| OutputError::io(root.join("inputs").join(TABLES[k].name()), e);
-        let setlinfo = stacked(setlinfo, TABLES[0]).map_err(err(0))?;
-        let feedetail = stacked(feedetail, TABLES[1]).map_err(err(1))?;
         let (setl_pieces, line_pieces) = rayon::join(
-            || split_routed(&setlinfo, &setl_parts).map_err(err(0)),
-            || split_routed(&feedetail, &line_parts).map_err(err(1)),
+            || gather::gather_routed(&setlinfo, &setl_parts).map_err(err(0)),
+            || gather::gather_routed(&feedetail, &line_parts).map_err(err(1)),
         );
         drop((setlinfo, feedetail));
         for (k, pieces) in [setl_pieces?, line_pieces?].into_iter().enumerate() {

@@ -12,6 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_arrow::array::MutableBinaryViewArray;
 
 use super::parquet::ParquetSink;
 use crate::error::OutputError;
@@ -35,17 +36,24 @@ pub fn masked(frame: &DataFrame) -> PolarsResult<DataFrame> {
     let mut frame = frame.clone();
     for &name in PII_COLUMNS {
         if let Ok(column) = frame.column(name) {
-            let values = column.str()?;
-            let masked: StringChunked = values
-                .iter()
-                .map(|v| {
-                    v.map(|text| match name {
-                        "certno" => mask::certno(text),
-                        _ => mask::name(text),
-                    })
-                })
-                .collect();
-            frame.with_column(masked.with_name(name.into()).into_column())?;
+            let mask_into = match name {
+                "certno" => mask::certno_into,
+                _ => mask::name_into,
+            };
+            // Each value masked into one buffer, and its text copied from there.
+            let mut text = String::new();
+            let mut masked = MutableBinaryViewArray::<str>::with_capacity(column.len());
+            for value in column.str()?.iter() {
+                match value {
+                    Some(value) => {
+                        mask_into(value, &mut text);
+                        masked.push_value(&text);
+                    }
+                    None => masked.push_null(),
+                }
+            }
+            let masked = StringChunked::with_chunk(name.into(), masked.freeze());
+            frame.with_column(masked.into_column())?;
         }
     }
     Ok(frame)

@@ -48,14 +48,31 @@ pub(super) fn gather_routed(
     let mut rows = vec![0; parts.names.len()];
     for run in parts.rows.chunk_by(|a, b| a == b) {
         runs.push(Run {
-            part: run[0] as usize,
+            part: run[0],
             len: run.len(),
         });
         rows[run[0] as usize] += run.len();
     }
     if let ([run], [frame]) = (&runs[..], frames) {
-        return Ok(vec![(parts.names[run.part].clone(), frame.clone())]);
+        return Ok(vec![(
+            parts.names[run.part as usize].clone(),
+            frame.clone(),
+        )]);
     }
+    let layout: Vec<usize> = first.columns()[0]
+        .as_materialized_series()
+        .chunks()
+        .iter()
+        .map(|c| c.len())
+        .chain(frames[1..].iter().flat_map(|f| {
+            f.columns()[0]
+                .as_materialized_series()
+                .chunks()
+                .iter()
+                .map(|c| c.len())
+        }))
+        .collect();
+    let slices = slices(&layout, &runs);
     let columns: Vec<Vec<Option<Column>>> = first
         .columns()
         .par_iter()
@@ -65,7 +82,17 @@ pub(super) fn gather_routed(
                 .iter()
                 .flat_map(|f| f.columns()[k].as_materialized_series().chunks())
                 .collect();
-            scatter_column(&chunks, &runs, &rows)
+            // The columns of a frame are cut alike, most often: their slices are found once.
+            let cut_alike = chunks.iter().map(|c| c.len()).eq(layout.iter().copied());
+            let own;
+            let slices = match cut_alike {
+                true => &slices,
+                false => {
+                    own = slices_of(&chunks, &runs);
+                    &own
+                }
+            };
+            scatter_column(&chunks, slices, &rows)
                 .into_iter()
                 .map(|array| array.map(|array| typed(column, array)).transpose())
                 .collect()
@@ -91,7 +118,7 @@ pub(super) fn gather_routed(
 /// Rows in a row of one part.
 #[derive(Clone, Copy)]
 struct Run {
-    part: usize,
+    part: u32,
     len: usize,
 }
 
@@ -106,33 +133,48 @@ fn typed(column: &Column, array: ArrayRef) -> PolarsResult<Column> {
     .into_column())
 }
 
-/// A run's rows within one chunk: its part, its chunk, its first row there and its rows.
+/// A run's rows within one chunk: its part, its chunk, its first row there and its rows
+/// (a batch's rows are far fewer than 2^32).
 #[derive(Clone, Copy)]
 struct Slice {
-    part: usize,
-    chunk: usize,
-    start: usize,
-    len: usize,
+    part: u32,
+    chunk: u32,
+    start: u32,
+    len: u32,
 }
 
-/// The runs (in order, over the chunks taken one after another) as slices of the chunks,
-/// a run cut where a chunk ends.
-fn slices(chunks: &[&ArrayRef], runs: &[Run]) -> Vec<Slice> {
-    let mut slices = Vec::with_capacity(runs.len() + chunks.len());
+impl Slice {
+    fn part(&self) -> usize {
+        self.part as usize
+    }
+
+    fn chunk(&self) -> usize {
+        self.chunk as usize
+    }
+
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// The runs (in order, over the chunks of `layout`'s lengths taken one after another) as
+/// slices of the chunks, a run cut where a chunk ends.
+fn slices(layout: &[usize], runs: &[Run]) -> Vec<Slice> {
+    let mut slices = Vec::with_capacity(runs.len() + layout.len());
     let (mut chunk, mut at) = (0, 0);
     for run in runs {
         let mut left = run.len;
         while left > 0 {
-            while at == chunks[chunk].len() {
+            while at == layout[chunk] {
                 chunk += 1;
                 at = 0;
             }
-            let len = left.min(chunks[chunk].len() - at);
+            let len = left.min(layout[chunk] - at);
             slices.push(Slice {
                 part: run.part,
-                chunk,
-                start: at,
-                len,
+                chunk: chunk as u32,
+                start: at as u32,
+                len: len as u32,
             });
             at += len;
             left -= len;
@@ -141,33 +183,37 @@ fn slices(chunks: &[&ArrayRef], runs: &[Run]) -> Vec<Slice> {
     slices
 }
 
+fn slices_of(chunks: &[&ArrayRef], runs: &[Run]) -> Vec<Slice> {
+    let layout: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+    slices(&layout, runs)
+}
+
 /// Each part's rows of the column whose chunks are `chunks` (`None` for a part with none).
-fn scatter_column(chunks: &[&ArrayRef], runs: &[Run], rows: &[usize]) -> Vec<Option<ArrayRef>> {
-    let slices = slices(chunks, runs);
+fn scatter_column(chunks: &[&ArrayRef], slices: &[Slice], rows: &[usize]) -> Vec<Option<ArrayRef>> {
     let any = chunks[0].as_any();
     let arrays: Vec<ArrayRef> = if any.is::<Utf8ViewArray>() {
         let chunks: Vec<&Utf8ViewArray> = chunks.iter().map(|c| downcast(c)).collect();
-        scatter_text(&chunks, &slices, rows)
+        scatter_text(&chunks, slices, rows)
             .into_iter()
             .map(|a| Box::new(a) as ArrayRef)
             .collect()
     } else if any.is::<PrimitiveArray<i64>>() {
         let chunks: Vec<&PrimitiveArray<i64>> = chunks.iter().map(|c| downcast(c)).collect();
-        scatter_primitive(&chunks, &slices, rows)
+        scatter_primitive(&chunks, slices, rows)
     } else if any.is::<PrimitiveArray<i32>>() {
         let chunks: Vec<&PrimitiveArray<i32>> = chunks.iter().map(|c| downcast(c)).collect();
-        scatter_primitive(&chunks, &slices, rows)
+        scatter_primitive(&chunks, slices, rows)
     } else {
         // Any other type: polars' builders, a slice at a time.
         let mut builders: Vec<_> = rows
             .iter()
             .map(|_| make_builder(chunks[0].dtype()))
             .collect();
-        for slice in &slices {
-            builders[slice.part].subslice_extend(
-                chunks[slice.chunk].as_ref(),
-                slice.start,
-                slice.len,
+        for slice in slices {
+            builders[slice.part()].subslice_extend(
+                chunks[slice.chunk()].as_ref(),
+                slice.start as usize,
+                slice.len as usize,
                 ShareStrategy::Always,
             );
         }
@@ -198,13 +244,13 @@ fn validities(chunks: &[Option<&Bitmap>], slices: &[Slice], rows: &[usize]) -> V
         .map(|&n| MutableBitmap::with_capacity(n))
         .collect();
     for slice in slices {
-        let bits = &mut bits[slice.part];
-        match nullable(slice.chunk) {
+        let bits = &mut bits[slice.part()];
+        match nullable(slice.chunk()) {
             Some(validity) => {
                 let (bytes, offset, _) = validity.as_slice();
-                bits.extend_from_slice(bytes, offset + slice.start, slice.len);
+                bits.extend_from_slice(bytes, offset + slice.start as usize, slice.len as usize);
             }
-            None => bits.extend_constant(slice.len, true),
+            None => bits.extend_constant(slice.len as usize, true),
         }
     }
     bits.into_iter().map(|b| Some(b.into())).collect()
@@ -216,10 +262,11 @@ fn scatter_primitive<T: NativeType>(
     rows: &[usize],
 ) -> Vec<ArrayRef> {
     let mut values: Vec<Vec<T>> = rows.iter().map(|&n| Vec::with_capacity(n)).collect();
+    let sources: Vec<&[T]> = chunks.iter().map(|c| c.values().as_slice()).collect();
     for slice in slices {
         copy(
-            &mut values[slice.part],
-            &chunks[slice.chunk].values()[slice.start..][..slice.len],
+            &mut values[slice.part()],
+            &sources[slice.chunk()][slice.rows()],
         );
     }
     let validity: Vec<Option<&Bitmap>> = chunks.iter().map(|c| c.validity()).collect();
@@ -248,10 +295,11 @@ fn scatter_text(chunks: &[&Utf8ViewArray], slices: &[Slice], rows: &[usize]) -> 
     }
     let buffers: Buffer<Buffer<u8>> = buffers.into();
     let mut views: Vec<Vec<View>> = rows.iter().map(|&n| Vec::with_capacity(n)).collect();
+    let sources: Vec<&[View]> = chunks.iter().map(|c| c.views().as_slice()).collect();
     for slice in slices {
-        let source = &chunks[slice.chunk].views()[slice.start..][..slice.len];
-        let views = &mut views[slice.part];
-        match first_buffer[slice.chunk] {
+        let source = &sources[slice.chunk()][slice.rows()];
+        let views = &mut views[slice.part()];
+        match first_buffer[slice.chunk()] {
             0 => copy(views, source),
             base => views.extend(source.iter().map(|view| match view.length as usize {
                 ..=INLINE => *view,

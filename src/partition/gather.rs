@@ -9,8 +9,9 @@
 //! (the caller decides when a piece must own them).
 //!
 //! On a province month this replaced stacking the batch into one chunk a column and
-//! gathering each part from it (polars' `take`): those copies and gathers were 7.4% of the
-//! samples of a profile, this is 3.4%, and a run's user time fell by about 3%.
+//! gathering each part from it (polars' `take`): `memcpy`, the gathers and concatenation
+//! were 11.7% of a profile's samples, and 9.0% with this pass; a run's user time fell by
+//! 1–4% (`scripts/BENCHMARKS.md`).
 
 use polars::prelude::*;
 use polars_arrow::array::builder::{ShareStrategy, make_builder};

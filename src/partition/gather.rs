@@ -54,26 +54,28 @@ pub(super) fn gather_routed(
         });
         rows[run[0] as usize] += run.len();
     }
+    if runs.is_empty() {
+        return Ok(Vec::new());
+    }
     if let ([run], [frame]) = (&runs[..], frames) {
         return Ok(vec![(
             parts.names[run.part as usize].clone(),
             frame.clone(),
         )]);
     }
-    let layout: Vec<usize> = first.columns()[0]
-        .as_materialized_series()
-        .chunks()
-        .iter()
-        .map(|c| c.len())
-        .chain(frames[1..].iter().flat_map(|f| {
-            f.columns()[0]
-                .as_materialized_series()
-                .chunks()
-                .iter()
-                .map(|c| c.len())
-        }))
-        .collect();
-    let slices = slices(&layout, &runs);
+    // The chunks' lengths along the batch, as the first column is cut (none without one).
+    let layout: Vec<usize> = match first.width() {
+        0 => Vec::new(),
+        _ => frames
+            .iter()
+            .flat_map(|f| f.columns()[0].as_materialized_series().chunks())
+            .map(|c| c.len())
+            .collect(),
+    };
+    let slices = match first.width() {
+        0 => Vec::new(),
+        _ => slices(&layout, &runs),
+    };
     let columns: Vec<Vec<Option<Column>>> = first
         .columns()
         .par_iter()
@@ -116,7 +118,7 @@ pub(super) fn gather_routed(
     Ok(pieces)
 }
 
-/// Rows in a row of one part.
+/// Consecutive rows of one part.
 #[derive(Clone, Copy)]
 struct Run {
     part: u32,

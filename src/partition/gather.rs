@@ -297,6 +297,7 @@ fn scatter_text(chunks: &[&Utf8ViewArray], slices: &[Slice], rows: &[usize]) -> 
         buffers.extend(chunk.data_buffers().iter().cloned());
     }
     let buffers: Buffer<Buffer<u8>> = buffers.into();
+    let buffer_bytes = buffers.iter().map(|b| b.len()).sum();
     let mut views: Vec<Vec<View>> = rows.iter().map(|&n| Vec::with_capacity(n)).collect();
     let sources: Vec<&[View]> = chunks.iter().map(|c| c.views().as_slice()).collect();
     for slice in slices {
@@ -318,19 +319,33 @@ fn scatter_text(chunks: &[&Utf8ViewArray], slices: &[Slice], rows: &[usize]) -> 
         .into_iter()
         .zip(validities(&validity, slices, rows))
         .map(|(views, validity)| {
+            // The values' bytes, counted while the views are at hand (polars counts them
+            // when it is first asked, and the part's rows are then long out of the
+            // processor's caches: a pass over every view of the month).
+            let value_bytes: usize = match &validity {
+                None => views.iter().map(|v| v.length as usize).sum(),
+                Some(valid) => views
+                    .iter()
+                    .zip(valid.iter())
+                    .filter(|(_, valid)| *valid)
+                    .map(|(v, _)| v.length as usize)
+                    .sum(),
+            };
             #[allow(unsafe_code)]
             // SAFETY: every view is a view of a valid array (`chunks`), copied unchanged
             // but for a long value's buffer index, which moved with its buffer: `buffers`
             // holds each chunk's buffers, in their order, from that chunk's
             // `first_buffer` on. So each view names the same bytes (valid UTF-8, in
-            // bounds) as in its chunk; the validity has one bit a view.
+            // bounds) as in its chunk; the validity has one bit a view; `value_bytes` is
+            // the length of the valid values and `buffer_bytes` that of the buffers.
             unsafe {
-                Utf8ViewArray::new_unchecked_unknown_md(
+                Utf8ViewArray::new_unchecked(
                     ArrowDataType::Utf8View,
                     views.into(),
                     buffers.clone(),
                     validity,
-                    None,
+                    Some(value_bytes),
+                    buffer_bytes,
                 )
             }
         })
@@ -435,6 +450,11 @@ mod tests {
                 prop_assert_eq!(part, want_part);
                 prop_assert_eq!(piece.schema(), want.schema());
                 prop_assert!(piece.equals_missing(want), "{part}: {piece} against {want}");
+                // The bytes the array says its values hold are theirs.
+                for text in piece.column("text").unwrap().str().unwrap().downcast_iter() {
+                    let counted: usize = text.iter().flatten().map(str::len).sum();
+                    prop_assert_eq!(text.total_bytes_len(), counted);
+                }
             }
         }
     }

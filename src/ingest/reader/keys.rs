@@ -4,16 +4,24 @@
 //! The fee lines' key (`setl_id`, `feedetl_sn`) is checked on every one of a month's tens of
 //! millions of lines. Its first column comes in runs — a settlement's lines are listed
 //! together — and its second is a short line number, so a key of two columns is kept as a
-//! group for its first column's value, holding the second's values packed into integers:
-//! a line of the settlement before needs no lookup of its `setl_id`, and its line number is
-//! compared with the few of its settlement as integers, without a string being built and
-//! hashed a row (as every other key is: joined by 0x1F).
+//! group for its first column's value: a line of the settlement before needs no lookup of
+//! its `setl_id`. A line number written as a number (`1`, `17`, `300`: digits, no leading
+//! zero) is found by its value in a table of the group's numbers, which grows with the
+//! group's lines (a stay of 300 lines was hashed a line past its 32nd, and this file's
+//! share of a province month's samples halved without it); any other second value is
+//! packed into an integer and compared with the group's few others, or hashed; every key
+//! of another shape is joined by 0x1F.
 
 use polars::prelude::*;
 
 /// A group's members compared one by one up to this many; later ones (a stay of hundreds
 /// of lines) are hashed.
 const LISTED: usize = 32;
+
+/// A group's table of line numbers reaches at most this far past 8 slots a line (so that
+/// numbers far apart cannot make it large: 64 bytes a line, at most, past the first 128;
+/// a file that numbers its lines across settlements keeps them with the other values).
+const DENSE_SLACK: usize = 16;
 
 /// The keys of one file's rows, with the first line of each.
 #[derive(Default)]
@@ -22,15 +30,41 @@ pub(super) struct SeenKeys {
     joined: PlHashMap<PlSmallStr, u64>,
     /// Two-column keys: the group of each first column's value.
     groups: PlHashMap<PlSmallStr, u32>,
-    /// Each group's first members: the second column's value packed ([`pack`]), with its
-    /// first line.
-    listed: Vec<Vec<(u128, u64)>>,
-    /// Members of a group past its first [`LISTED`].
+    /// Each group's second values.
+    members: Vec<Group>,
+    /// Members of a group past its first [`LISTED`] packed ones.
     hashed: PlHashMap<(u32, u128), u64>,
     /// The last first column's value, and its group.
     last: Option<(PlSmallStr, u32)>,
     /// A joined key being looked up (kept for its room).
     buffer: String,
+}
+
+/// The second column's values of one group.
+#[derive(Default)]
+struct Group {
+    /// By a line number's value: the first line with it, plus one (0: none yet).
+    numbers: Vec<u64>,
+    /// The group's lines so far: how far `numbers` may grow.
+    lines: usize,
+    /// Other values, packed ([`pack`]), with their first line; past [`LISTED`], in
+    /// [`SeenKeys::hashed`].
+    listed: Vec<(u128, u64)>,
+    /// A line number too far for `numbers` when it came went with the other values: a
+    /// number not in `numbers` may be there.
+    numbers_elsewhere: bool,
+}
+
+/// A line number's value: up to nine digits with no leading zero (or `0`); `None` for any
+/// other text (`01` is not `1`).
+fn number(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 9 || (bytes[0] == b'0' && bytes.len() > 1) {
+        return None;
+    }
+    bytes.iter().try_fold(0usize, |value, &b| {
+        b.is_ascii_digit().then(|| value * 10 + (b - b'0') as usize)
+    })
 }
 
 /// A value of up to 15 bytes as one integer: its bytes and its length (distinct values,
@@ -54,7 +88,7 @@ impl SeenKeys {
             // generated).
             2 => {
                 self.groups.reserve(rows / 8);
-                self.listed.reserve(rows / 8);
+                self.members.reserve(rows / 8);
             }
             _ => self.joined.reserve(rows),
         }
@@ -66,7 +100,7 @@ impl SeenKeys {
         if let [first, second] = fields
             && let Some(packed) = pack(second)
         {
-            return self.pair(first, packed, line);
+            return self.pair(first, second, packed, line);
         }
         let mut key = std::mem::take(&mut self.buffer);
         key.clear();
@@ -87,16 +121,17 @@ impl SeenKeys {
         first
     }
 
-    fn pair(&mut self, first: &str, second: u128, line: u64) -> Option<u64> {
+    /// A two-column key whose second value packs (as `packed`).
+    fn pair(&mut self, first: &str, second: &str, packed: u128, line: u64) -> Option<u64> {
         let group = match &self.last {
             Some((text, group)) if text.as_str() == first => *group,
             _ => {
                 let group = match self.groups.get(first) {
                     Some(&group) => group,
                     None => {
-                        let group = self.listed.len() as u32;
+                        let group = self.members.len() as u32;
                         self.groups.insert(PlSmallStr::from_str(first), group);
-                        self.listed.push(Vec::new());
+                        self.members.push(Group::default());
                         group
                     }
                 };
@@ -104,20 +139,51 @@ impl SeenKeys {
                 group
             }
         };
-        let listed = &mut self.listed[group as usize];
-        if let Some(&(_, seen)) = listed.iter().find(|(member, _)| *member == second) {
+        let members = &mut self.members[group as usize];
+        members.lines += 1;
+        if let Some(n) = number(second) {
+            let reach = 8 * members.lines + DENSE_SLACK;
+            if n >= members.numbers.len() && n < reach {
+                let room = (2 * members.numbers.len()).max(n + 1).min(reach);
+                members.numbers.resize(room, 0);
+            }
+            match members.numbers.get(n) {
+                Some(&seen) if seen > 0 => return Some(seen - 1),
+                Some(_) => {
+                    // A number kept with the other values, when it was too far then.
+                    if members.numbers_elsewhere
+                        && let Some(seen) = members.find(&self.hashed, group, packed)
+                    {
+                        return Some(seen);
+                    }
+                    members.numbers[n] = line + 1;
+                    return None;
+                }
+                None => members.numbers_elsewhere = true,
+            }
+        }
+        if let Some(seen) = members.find(&self.hashed, group, packed) {
             return Some(seen);
         }
-        if listed.len() < LISTED {
-            listed.push((second, line));
-            return None;
+        if members.listed.len() < LISTED {
+            members.listed.push((packed, line));
+        } else {
+            self.hashed.insert((group, packed), line);
         }
-        let mut seen = None;
-        self.hashed
-            .entry((group, second))
-            .and_modify(|first| seen = Some(*first))
-            .or_insert(line);
-        seen
+        None
+    }
+}
+
+impl Group {
+    /// The first line of a value kept packed, if it was seen.
+    fn find(&self, hashed: &PlHashMap<(u32, u128), u64>, group: u32, packed: u128) -> Option<u64> {
+        if let Some(&(_, seen)) = self.listed.iter().find(|(member, _)| *member == packed) {
+            return Some(seen);
+        }
+        match self.listed.len() < LISTED {
+            true => None,
+            false => hashed.get(&(group, packed)).copied(),
+        }
     }
 }
 
@@ -201,6 +267,38 @@ mod tests {
             )
         ) {
             prop_assert_eq!(registered(&rows), by_text(&rows));
+        }
+
+        /// Line numbers near and far (far ones kept with the other values until the group
+        /// has grown), with leading zeros, beside other short values, in groups long enough
+        /// to hash: a key's first line is still that of its text.
+        #[test]
+        fn line_numbers_near_and_far_find_their_first_line(
+            rows in proptest::collection::vec(
+                (
+                    "S[1-3]",
+                    prop_oneof![
+                        4 => "[1-9][0-9]{0,1}",
+                        2 => "[1-9][0-9]{2}",
+                        1 => "0[0-9]{0,2}",
+                        1 => "[0-9a]{1,3}",
+                        1 => "[0-9]{10,16}",
+                    ],
+                ),
+                0..600,
+            )
+        ) {
+            prop_assert_eq!(registered(&rows), by_text(&rows));
+        }
+    }
+
+    #[test]
+    fn a_line_number_is_digits_without_a_leading_zero() {
+        assert_eq!(number("0"), Some(0));
+        assert_eq!(number("17"), Some(17));
+        assert_eq!(number("999999999"), Some(999_999_999));
+        for text in ["", "01", "1a", "-1", "+1", " 1", "1234567890", "１"] {
+            assert_eq!(number(text), None, "{text:?}");
         }
     }
 }

@@ -89,16 +89,24 @@ fn a_dictionary_holds_each_value_once_in_first_order() {
     );
 }
 
-/// Whether each row group of the file at `path` holds column `name` as a dictionary.
-fn dictionaries(path: &Path, name: &str) -> Vec<bool> {
+/// `f` of each row group's chunk of column `name` in the file at `path`.
+fn each_chunk<T>(
+    path: &Path,
+    name: &str,
+    f: impl Fn(&polars_parquet::read::ColumnChunkMetadata) -> T,
+) -> Vec<T> {
     let metadata =
         polars_parquet::read::read_metadata(&mut std::fs::File::open(path).unwrap()).unwrap();
     metadata
         .row_groups
         .iter()
-        .map(|group| group.columns_under_root_iter(name).unwrap().next().unwrap())
-        .map(|chunk| chunk.dictionary_page_offset().is_some())
+        .map(|group| f(group.columns_under_root_iter(name).unwrap().next().unwrap()))
         .collect()
+}
+
+/// Whether each row group of the file at `path` holds column `name` as a dictionary.
+fn dictionaries(path: &Path, name: &str) -> Vec<bool> {
+    each_chunk(path, name, |chunk| chunk.dictionary_page_offset().is_some())
 }
 
 /// A string column whose values repeat in a row group is written as a dictionary, one
@@ -207,16 +215,7 @@ fn owned_strings_keep_only_their_own_bytes() {
 
 /// Each row group's codec of `name` in the file at `path`.
 fn codecs(path: &Path, name: &str) -> Vec<String> {
-    let metadata =
-        polars_parquet::read::read_metadata(&mut std::fs::File::open(path).unwrap()).unwrap();
-    metadata
-        .row_groups
-        .iter()
-        .map(|group| {
-            let chunk = group.columns_under_root_iter(name).unwrap().next().unwrap();
-            format!("{:?}", chunk.compression())
-        })
-        .collect()
+    each_chunk(path, name, |chunk| format!("{:?}", chunk.compression()))
 }
 
 /// A column that LZ4 does not shrink (bit-packed differences of noise) is compressed in
